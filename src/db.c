@@ -1,0 +1,445 @@
+/* db.c - the keyspace: databases of versioned keys, their deadlines and the
+ * tombstones of deleted keys.  Every change to a key ends in dbKeyChanged(),
+ * the one hook through which WATCH (and later the Merkle tree, peers and
+ * persistence) learn of it.  Commands never touch the tables directly. */
+#include "db.h"
+#include "config.h"
+#include "multi.h"
+#include "pubsub.h"
+#include "server.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OBSERVERS 8
+
+static db *dbs;
+static int ndbs;
+static keyChangeObserver observers[MAX_OBSERVERS];
+static int nobservers;
+
+static const char *kvKeyOf(const dictLink *n, size_t *len) {
+    const kv *k = (const kv *)n;
+    *len = k->keylen;
+    return k->key;
+}
+
+static const char *expireKeyOf(const dictLink *n, size_t *len) {
+    const expireEntry *e = (const expireEntry *)n;
+    *len = e->k->keylen;
+    return e->k->key;
+}
+
+static const char *tombKeyOf(const dictLink *n, size_t *len) {
+    const tombstone *t = (const tombstone *)n;
+    *len = t->keylen;
+    return t->key;
+}
+
+const char *watchedKeyOf(const dictLink *n, size_t *len);
+
+void dbInitAll(int count) {
+    ndbs = count;
+    dbs = calloc((size_t)count, sizeof(db));
+    if (!dbs) abort();
+    for (int i = 0; i < count; i++) {
+        dbs[i].id = i;
+        dictInit(&dbs[i].keys, kvKeyOf);
+        dictInit(&dbs[i].expires, expireKeyOf);
+        dictInit(&dbs[i].tombs, tombKeyOf);
+        dictInit(&dbs[i].watched, watchedKeyOf);
+    }
+}
+
+int dbCount(void) { return ndbs; }
+db *dbAt(int id) { return (id >= 0 && id < ndbs) ? &dbs[id] : NULL; }
+
+void dbAddObserver(keyChangeObserver fn) {
+    if (nobservers < MAX_OBSERVERS) observers[nobservers++] = fn;
+}
+
+/* The one change hook. */
+void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver) {
+    server.dirty++;
+    for (int i = 0; i < nobservers; i++) observers[i](d, key, len, k, ver);
+}
+
+/* ---------- values ---------- */
+
+void freeValue(kv *k) {
+    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
+    k->v.ptr = NULL;
+    k->enc = ENC_INT;
+}
+
+void kvSetInt(kv *k, int64_t v) {
+    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
+    k->type = OBJ_STRING;
+    k->enc = ENC_INT;
+    k->v.i = v;
+}
+
+void kvSetBytes(kv *k, const char *p, size_t len) {
+    if (k->type == OBJ_STRING && k->enc == ENC_RAW) {
+        k->v.s = svalAssign(k->v.s, p, len);
+    } else {
+        freeValue(k);
+        k->v.s = svalNew(p, len);
+    }
+    k->type = OBJ_STRING;
+    k->enc = ENC_RAW;
+}
+
+const char *kvStringView(const kv *k, char *buf, size_t *len) {
+    if (k->enc == ENC_INT) {
+        *len = (size_t)ll2string(buf, 24, k->v.i);
+        return buf;
+    }
+    *len = k->v.s->len;
+    return k->v.s->buf;
+}
+
+sval *kvMakeRaw(kv *k) {
+    if (k->enc == ENC_INT) {
+        char buf[24];
+        size_t len;
+        const char *p = kvStringView(k, buf, &len);
+        k->v.s = svalNew(p, len);
+        k->enc = ENC_RAW;
+    }
+    return k->v.s;
+}
+
+/* ---------- lookups ---------- */
+
+kv *dbFind(db *d, const char *key, size_t len) {
+    return (kv *)dictFind(&d->keys, key, len);
+}
+
+static expireEntry *findExpire(db *d, const kv *k) {
+    return (expireEntry *)dictFind(&d->expires, k->key, k->keylen);
+}
+
+int64_t getExpire(db *d, const kv *k) {
+    if (!k->hasExpire) return -1;
+    expireEntry *e = findExpire(d, k);
+    return e ? e->when : -1;
+}
+
+int keyIsExpired(db *d, const kv *k) {
+    if (!k->hasExpire) return 0;
+    int64_t when = getExpire(d, k);
+    return when >= 0 && when <= server.mstime;
+}
+
+/* The deletion that expiry makes is stamped at the deadline itself, so that
+ * every node that expires the key makes the same tombstone. */
+static void expireKeyNow(db *d, kv *k) {
+    int64_t when = getExpire(d, k);
+    version v = k->ver;
+    uint64_t atDeadline = hlcMake((uint64_t)when, 0);
+    v.stamp = atDeadline > k->ver.stamp ? atDeadline : k->ver.stamp + 1;
+    char keybuf[256];
+    size_t len = k->keylen;
+    char *key = len <= sizeof(keybuf) ? keybuf : malloc(len);
+    if (!key) abort();
+    memcpy(key, k->key, len);
+    dbDelete(d, k, v);
+    server.stat.expiredkeys++;
+    notifyKeyspaceEvent(NOTIFY_EXPIRED, "expired", key, len, d->id);
+    if (key != keybuf) free(key);
+}
+
+static kv *lookupExpiring(db *d, const char *key, size_t len) {
+    kv *k = dbFind(d, key, len);
+    if (k && k->hasExpire && keyIsExpired(d, k)) {
+        expireKeyNow(d, k);
+        return NULL;
+    }
+    return k;
+}
+
+kv *lookupKeyWrite(db *d, const char *key, size_t len) { return lookupExpiring(d, key, len); }
+
+kv *lookupKeyNoTouch(db *d, const char *key, size_t len) { return lookupExpiring(d, key, len); }
+
+kv *lookupKeyRead(db *d, const char *key, size_t len) {
+    kv *k = lookupExpiring(d, key, len);
+    if (k) {
+        server.stat.keyspaceHits++;
+        k->lru = server.lruclock;
+    } else {
+        server.stat.keyspaceMisses++;
+        notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, len, d->id);
+    }
+    return k;
+}
+
+/* ---------- mutation ---------- */
+
+kv *dbCreate(db *d, const char *key, size_t len, int type) {
+    kv *k = malloc(sizeof(kv) + len);
+    if (!k) abort();
+    memset(k, 0, sizeof(kv));
+    k->type = (uint32_t)type;
+    k->enc = ENC_INT;
+    k->keylen = (uint32_t)len;
+    k->lru = server.lruclock;
+    memcpy(k->key, key, len);
+    dictAdd(&d->keys, &k->link);
+    return k;
+}
+
+void dbWritten(db *d, kv *k, version ver) {
+    k->ver = ver;
+    k->lru = server.lruclock;
+    if (d->tombs.used[0] + d->tombs.used[1]) {
+        tombstone *t = (tombstone *)dictUnlink(&d->tombs, k->key, k->keylen);
+        free(t);
+    }
+    dbKeyChanged(d, k->key, k->keylen, k, ver);
+}
+
+static void addTombstone(db *d, const char *key, size_t len, version ver) {
+    tombstone *t = (tombstone *)dictFind(&d->tombs, key, len);
+    if (t) {
+        if (versionCmp(ver, t->ver) > 0) t->ver = ver;
+        return;
+    }
+    t = malloc(sizeof(tombstone) + len);
+    if (!t) abort();
+    t->ver = ver;
+    t->keylen = (uint32_t)len;
+    memcpy(t->key, key, len);
+    dictAdd(&d->tombs, &t->link);
+}
+
+static void unlinkKey(db *d, kv *k) {
+    if (k->hasExpire) {
+        expireEntry *e = (expireEntry *)dictUnlink(&d->expires, k->key, k->keylen);
+        free(e);
+    }
+    dictUnlink(&d->keys, k->key, k->keylen);
+}
+
+void dbDelete(db *d, kv *k, version ver) {
+    unlinkKey(d, k);
+    addTombstone(d, k->key, k->keylen, ver);
+    dbKeyChanged(d, k->key, k->keylen, NULL, ver);
+    freeValue(k);
+    free(k);
+}
+
+int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
+    kv *k = lookupKeyWrite(d, key, len);
+    if (!k) return 0;
+    dbDelete(d, k, ver);
+    return 1;
+}
+
+tombstone *dbFindTombstone(db *d, const char *key, size_t len) {
+    return (tombstone *)dictFind(&d->tombs, key, len);
+}
+
+size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) {
+    size_t n = 0;
+    dictIter it;
+    dictIterSafe(&it, &d->tombs);
+    dictLink *l;
+    while (n < max && (l = dictNext(&it))) {
+        tombstone *t = (tombstone *)l;
+        if (t->ver.stamp <= ackedStamp) {
+            dictUnlink(&d->tombs, t->key, t->keylen);
+            free(t);
+            n++;
+        }
+    }
+    dictIterEnd(&it);
+    return n;
+}
+
+long long dbTotalTombstones(void) {
+    long long n = 0;
+    for (int i = 0; i < ndbs; i++) n += (long long)dictSize(&dbs[i].tombs);
+    return n;
+}
+
+/* ---------- expiry ---------- */
+
+void setExpire(db *d, kv *k, int64_t when) {
+    expireEntry *e = k->hasExpire ? findExpire(d, k) : NULL;
+    if (!e) {
+        e = malloc(sizeof(*e));
+        if (!e) abort();
+        e->k = k;
+        dictAdd(&d->expires, &e->link);
+        k->hasExpire = 1;
+    }
+    e->when = when;
+}
+
+int removeExpire(db *d, kv *k) {
+    if (!k->hasExpire) return 0;
+    expireEntry *e = (expireEntry *)dictUnlink(&d->expires, k->key, k->keylen);
+    free(e);
+    k->hasExpire = 0;
+    return e != NULL;
+}
+
+typedef struct expireSample {
+    db *d;
+    kv *expired[64];
+    int nexpired;
+    int sampled;
+} expireSample;
+
+static void sampleExpire(dictLink *l, void *ctx) {
+    expireSample *s = ctx;
+    expireEntry *e = (expireEntry *)l;
+    s->sampled++;
+    if (e->when <= server.mstime && s->nexpired < 64) s->expired[s->nexpired++] = e->k;
+}
+
+/* Like Redis's active expiry: walk each db's deadlines with a SCAN cursor,
+ * deleting what is due, until the time budget is used or a round finds few
+ * expired keys. */
+void activeExpireCycle(int64_t budgetUs) {
+    static int nextDb;
+    int64_t start = ustime();
+    for (int j = 0; j < ndbs; j++) {
+        db *d = &dbs[(nextDb + j) % ndbs];
+        int rounds = 0;
+        while (dictSize(&d->expires) > 0) {
+            expireSample s = {d, {0}, 0, 0};
+            int buckets = 0;
+            do {
+                d->expiresCursor = dictScan(&d->expires, d->expiresCursor, sampleExpire, &s);
+                buckets++;
+            } while (d->expiresCursor != 0 && s.sampled < 20 && buckets < 400);
+            for (int i = 0; i < s.nexpired; i++) {
+                /* Re-check: an earlier deletion in this batch may not affect it,
+                 * but be safe against duplicates from the scan. */
+                kv *k = s.expired[i];
+                int dup = 0;
+                for (int x = 0; x < i; x++) if (s.expired[x] == k) dup = 1;
+                if (!dup && keyIsExpired(d, k)) expireKeyNow(d, k);
+            }
+            rounds++;
+            if (s.sampled == 0 || s.nexpired * 10 < s.sampled) break;
+            if ((rounds & 15) == 0 && ustime() - start > budgetUs) {
+                server.stat.expiredTimeCapReached++;
+                nextDb = (nextDb + j) % ndbs;
+                return;
+            }
+        }
+    }
+    nextDb = (nextDb + 1) % ndbs;
+}
+
+/* ---------- whole-db operations ---------- */
+
+static void freeKvNode(dictLink *l, void *ctx) {
+    (void)ctx;
+    kv *k = (kv *)l;
+    freeValue(k);
+    free(k);
+}
+
+static void freePlainNode(dictLink *l, void *ctx) {
+    (void)ctx;
+    free(l);
+}
+
+typedef struct flushCtx {
+    db *d;
+    version ver;
+} flushCtx;
+
+/* FLUSHDB deletes every key this node holds: each leaves a tombstone so that
+ * peers delete the same keys, and concurrent writes elsewhere survive. */
+static void flushOne(dictLink *l, void *ctx) {
+    flushCtx *f = ctx;
+    kv *k = (kv *)l;
+    addTombstone(f->d, k->key, k->keylen, f->ver);
+    dbKeyChanged(f->d, k->key, k->keylen, NULL, f->ver);
+}
+
+static long long emptyOne(db *d, version ver) {
+    long long n = (long long)dictSize(&d->keys);
+    if (nobservers > 0 || n) {
+        dictIter it;
+        dictIterInit(&it, &d->keys);
+        flushCtx f = {d, ver};
+        dictLink *l;
+        while ((l = dictNext(&it))) flushOne(l, &f);
+        dictIterEnd(&it);
+    }
+    dictClear(&d->expires, freePlainNode, NULL);
+    dictClear(&d->keys, freeKvNode, NULL);
+    d->avgTtl = 0;
+    d->expiresCursor = 0;
+    return n;
+}
+
+long long emptyDb(int dbid) {
+    long long removed = 0;
+    version ver = nextVersion();
+    for (int i = 0; i < ndbs; i++) {
+        if (dbid != -1 && i != dbid) continue;
+        removed += emptyOne(&dbs[i], ver);
+    }
+    return removed;
+}
+
+/* Swaps contents; the dicts' callbacks are identical so the structs swap whole.
+ * Watched-key tables stay with their db number. */
+int dbSwap(int a, int b) {
+    if (a < 0 || b < 0 || a >= ndbs || b >= ndbs) return -1;
+    if (a == b) return 0;
+    db *x = &dbs[a], *y = &dbs[b];
+    dict tk = x->keys, te = x->expires, tt = x->tombs;
+    x->keys = y->keys; x->expires = y->expires; x->tombs = y->tombs;
+    y->keys = tk; y->expires = te; y->tombs = tt;
+    long long ta = x->avgTtl; x->avgTtl = y->avgTtl; y->avgTtl = ta;
+    x->expiresCursor = y->expiresCursor = 0;
+    touchAllWatchedKeysInDb(x, y);
+    touchAllWatchedKeysInDb(y, x);
+    return 0;
+}
+
+long long dbTotalKeys(void) {
+    long long n = 0;
+    for (int i = 0; i < ndbs; i++) n += (long long)dictSize(&dbs[i].keys);
+    return n;
+}
+
+long long dbTotalExpires(void) {
+    long long n = 0;
+    for (int i = 0; i < ndbs; i++) n += (long long)dictSize(&dbs[i].expires);
+    return n;
+}
+
+/* A random live key; gives up after a bounded number of expired picks, as Redis does. */
+kv *dbRandomKey(db *d) {
+    for (int tries = 0; tries < 100; tries++) {
+        kv *k = (kv *)dictRandom(&d->keys, randomU64);
+        if (!k) return NULL;
+        if (!k->hasExpire || !keyIsExpired(d, k)) return k;
+        if (dictSize(&d->keys) == dictSize(&d->expires) && tries > 50) return k;
+        expireKeyNow(d, k);
+    }
+    return NULL;
+}
+
+void dbCron(void) {
+    for (int i = 0; i < ndbs; i++) {
+        db *d = &dbs[i];
+        dictShrinkIfSparse(&d->keys);
+        dictShrinkIfSparse(&d->expires);
+        dictShrinkIfSparse(&d->tombs);
+        dictRehashSteps(&d->keys, 100);
+        dictRehashSteps(&d->expires, 100);
+        dictRehashSteps(&d->tombs, 100);
+    }
+}

@@ -1,0 +1,127 @@
+/* db.h - the keyspace: 16 databases of versioned keys, expiry and tombstones.
+ *
+ * Every change to a key goes through dbKeyChanged() (called by the few
+ * mutators below): it stamps nothing itself but is the single place where a
+ * change becomes visible to the rest of the system - WATCH, the dirty counter,
+ * and later the Merkle tree, peer streaming and persistence.
+ *
+ * A key's value carries the version (hlc stamp, node id) of the write that made
+ * it.  A deleted key leaves a tombstone with the version of the delete, kept in
+ * a separate table so that reads, DBSIZE and SCAN never see it, until it can be
+ * collected (see dbCollectTombstones). */
+#ifndef LATTICE_DB_H
+#define LATTICE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dict.h"
+#include "hlc.h"
+#include "object.h"
+
+enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
+enum { ENC_RAW = 0, ENC_INT = 1 };
+
+typedef struct kv {
+    dictLink link;
+    version ver;
+    uint32_t type : 4;
+    uint32_t enc : 4;
+    uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
+    uint32_t keylen : 31;
+    uint32_t hasExpire : 1;
+    union {
+        int64_t i;
+        sval *s;
+        void *ptr;
+    } v;
+    char key[];
+} kv;
+
+typedef struct tombstone {
+    dictLink link;
+    version ver;
+    uint32_t keylen;
+    char key[];
+} tombstone;
+
+typedef struct expireEntry {
+    dictLink link;
+    kv *k;
+    int64_t when;               /* absolute unix time in ms */
+} expireEntry;
+
+typedef struct db {
+    int id;
+    dict keys;
+    dict expires;
+    dict tombs;
+    dict watched;               /* key -> clients WATCHing it (multi.c) */
+    long long avgTtl;
+    uint64_t expiresCursor;
+} db;
+
+void dbInitAll(int count);
+int dbCount(void);
+db *dbAt(int id);
+
+/* Lookups.  The Read/Write variants expire the key first if its deadline has
+ * passed; Read also counts a hit or miss and refreshes the access clock. */
+kv *dbFind(db *d, const char *key, size_t len);
+kv *lookupKeyRead(db *d, const char *key, size_t len);
+kv *lookupKeyWrite(db *d, const char *key, size_t len);
+kv *lookupKeyNoTouch(db *d, const char *key, size_t len);
+
+/* Creates an empty key of the given type (the caller fills the value). */
+kv *dbCreate(db *d, const char *key, size_t len, int type);
+/* Records that k was written: stamps ver, feeds the change hook.  Call after
+ * every mutation of a key's value. */
+void dbWritten(db *d, kv *k, version ver);
+/* Deletes k and leaves a tombstone at ver. */
+void dbDelete(db *d, kv *k, version ver);
+/* Deletes by name; returns 1 if the key existed (and was not expired). */
+int dbDeleteKey(db *d, const char *key, size_t len, version ver);
+/* Releases a value's memory according to its type (no tombstone, no hook). */
+void freeValue(kv *k);
+/* Replaces the value of k with an integer / bytes (string type). */
+void kvSetInt(kv *k, int64_t v);
+void kvSetBytes(kv *k, const char *p, size_t len);
+/* String view of a string value: for ints formats into buf (>= 24 bytes). */
+const char *kvStringView(const kv *k, char *buf, size_t *len);
+/* Turns an int-encoded string into raw bytes so that it can be edited. */
+sval *kvMakeRaw(kv *k);
+
+/* Expiry (ms since epoch). */
+int64_t getExpire(db *d, const kv *k);         /* -1 if none */
+void setExpire(db *d, kv *k, int64_t when);
+int removeExpire(db *d, kv *k);
+int keyIsExpired(db *d, const kv *k);
+/* Active expiry: samples keys with deadlines, a bounded slice per call. */
+void activeExpireCycle(int64_t budgetUs);
+
+/* Whole-db operations. */
+long long emptyDb(int dbid);                  /* -1 = all; returns keys removed */
+int dbSwap(int a, int b);
+long long dbTotalKeys(void);
+long long dbTotalExpires(void);
+kv *dbRandomKey(db *d);
+void dbCron(void);                            /* incremental rehash, shrink */
+
+/* The one change hook: every key change ends here. */
+void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver);
+/* Registered observers of dbKeyChanged (WATCH today; Merkle tree, peers later). */
+typedef void (*keyChangeObserver)(db *d, const char *key, size_t len, const kv *k, version ver);
+void dbAddObserver(keyChangeObserver fn);
+
+/* Tombstones: collected once every known peer has acknowledged a version at
+ * or past them.  ackedStamp is that minimum over peers (UINT64_MAX with no
+ * peers).  Returns how many were collected; at most `max` per call. */
+size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max);
+tombstone *dbFindTombstone(db *d, const char *key, size_t len);
+long long dbTotalTombstones(void);
+
+/* DEBUG DIGEST (digest.c): 40 hex digits of the logical contents. */
+void dbDigest(char hex[41]);
+void dbDigestKey(db *d, const char *key, size_t len, char hex[41]);
+
+#endif

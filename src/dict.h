@@ -1,0 +1,80 @@
+/* dict.h - an intrusive hash table with incremental rehashing, hashed with XXH3.
+ *
+ * The table stores dictLink nodes that the caller embeds as the FIRST member of
+ * its own struct (a key, a set member, a hash field...).  The table never
+ * allocates or frees nodes: it only links and unlinks them.  To find a node's
+ * key it calls the keyOf callback given at creation.  It knows nothing of the
+ * server.
+ *
+ * Rehashing: when used reaches size the table doubles (and shrinks below 1/8
+ * fill via dictResize), moving a few buckets per operation so that no single
+ * call is O(n).  Lookups search both tables while a rehash is under way. */
+#ifndef LATTICE_DICT_H
+#define LATTICE_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dictLink {
+    struct dictLink *next;
+} dictLink;
+
+/* Returns a pointer to the key bytes of a node and stores its length. */
+typedef const char *(*dictKeyOf)(const dictLink *node, size_t *len);
+
+typedef struct dict {
+    dictLink **table[2];
+    uint64_t size[2];      /* bucket count, power of two, or 0 */
+    uint64_t used[2];
+    int64_t rehashidx;     /* -1 when not rehashing */
+    dictKeyOf keyOf;
+    int pauserehash;       /* >0: no incremental steps (iteration under way) */
+} dict;
+
+uint64_t dictHashKey(const char *key, size_t len);    /* XXH3-64 with a fixed seed */
+
+void dictInit(dict *d, dictKeyOf keyOf);
+/* Unlinks every node; calls freeNode (may be NULL) on each one. */
+void dictClear(dict *d, void (*freeNode)(dictLink *node, void *ctx), void *ctx);
+static inline uint64_t dictSize(const dict *d) { return d->used[0] + d->used[1]; }
+
+dictLink *dictFind(dict *d, const char *key, size_t len);
+/* Same with the hash already computed by dictHashKey. */
+dictLink *dictFindHashed(dict *d, const char *key, size_t len, uint64_t hash);
+/* Links a node whose key the caller knows is absent. */
+void dictAdd(dict *d, dictLink *node);
+/* Unlinks and returns the node with that key, or NULL. */
+dictLink *dictUnlink(dict *d, const char *key, size_t len);
+/* Replaces node old (which must be linked) by node new with an equal key, in place. */
+void dictReplaceNode(dict *d, dictLink *old, dictLink *new_);
+
+/* A uniformly-ish random node (random bucket, random chain position), or NULL. */
+dictLink *dictRandom(dict *d, uint64_t (*rnd)(void));
+
+/* SCAN-style reverse-binary cursor iteration: calls fn for every node of one
+ * bucket (both tables while rehashing) and returns the next cursor; 0 ends.
+ * Every node present for the whole scan is visited at least once. */
+uint64_t dictScan(dict *d, uint64_t cursor, void (*fn)(dictLink *node, void *ctx), void *ctx);
+
+/* Full iteration.  fn may not modify the table, except that it may unlink the
+ * node it was given when the iterator was started with dictIterSafe(). */
+typedef struct dictIter {
+    dict *d;
+    int table;
+    uint64_t index;
+    dictLink *entry, *nextEntry;
+    int safe;
+} dictIter;
+void dictIterInit(dictIter *it, dict *d);
+void dictIterSafe(dictIter *it, dict *d);   /* pauses rehashing until dictIterEnd */
+dictLink *dictNext(dictIter *it);
+void dictIterEnd(dictIter *it);
+
+/* Does up to n bucket moves of an ongoing rehash; returns 1 if more remain. */
+int dictRehashSteps(dict *d, int n);
+/* Shrinks the table when it is under 1/8 full (the server calls this from cron). */
+void dictShrinkIfSparse(dict *d);
+/* Bytes used by the bucket arrays (for INFO memory). */
+size_t dictTableBytes(const dict *d);
+
+#endif

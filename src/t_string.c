@@ -1,0 +1,538 @@
+/* t_string.c - string commands.  Each write replaces the whole value of an LWW
+ * register (SPEC: SET, APPEND, SETRANGE, INCR... write the resulting value) and
+ * is stamped through dbWritten(), the keyspace's one change hook. */
+#include "cmdlist.h"
+#include "config.h"
+#include "db.h"
+#include "networking.h"
+#include "pubsub.h"
+#include "server.h"
+#include "util.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SET_NX (1 << 0)
+#define SET_XX (1 << 1)
+#define SET_GET (1 << 2)
+#define SET_KEEPTTL (1 << 3)
+#define SET_EX (1 << 4)
+#define SET_PX (1 << 5)
+#define SET_EXAT (1 << 6)
+#define SET_PXAT (1 << 7)
+#define SET_PERSIST (1 << 8)
+
+/* Stores a value in k, as an integer when it reads back byte-identical. */
+static void storeString(kv *k, const char *p, size_t len) {
+    long long ll;
+    if (len <= 20 && len > 0 && string2ll(p, len, &ll)) kvSetInt(k, ll);
+    else kvSetBytes(k, p, len);
+}
+
+/* Writes key = val (a whole new register value).  Returns the key. */
+static kv *setString(db *d, kv *k, const arg *key, const char *p, size_t len, int keepttl) {
+    if (!k) k = dbCreate(d, key->p, key->len, OBJ_STRING);
+    else if (k->type != OBJ_STRING) { freeValue(k); k->type = OBJ_STRING; }
+    storeString(k, p, len);
+    if (!keepttl) removeExpire(d, k);
+    dbWritten(d, k, nextVersion());
+    return k;
+}
+
+static void replyStringValue(client *c, const kv *k) {
+    char buf[24];
+    size_t len;
+    const char *p = kvStringView(k, buf, &len);
+    addReplyBulk(c, p, len);
+}
+
+/* Parses EX/PX/EXAT/PXAT/KEEPTTL/PERSIST/NX/XX/GET options from argv[from..].
+ * `allowed` masks which options the command takes.  Returns 0, or -1 after
+ * replying with the error. */
+static int parseExpireOptions(client *c, int from, int allowed, int *flags, int64_t *when, const char *cmdname) {
+    *flags = 0;
+    arg *expireArg = NULL;
+    for (int j = from; j < c->argc; j++) {
+        arg *a = &c->argv[j];
+        int hasNext = j + 1 < c->argc;
+        if ((allowed & SET_NX) && argEq(a, "nx") && !(*flags & SET_XX)) *flags |= SET_NX;
+        else if ((allowed & SET_XX) && argEq(a, "xx") && !(*flags & SET_NX)) *flags |= SET_XX;
+        else if ((allowed & SET_GET) && argEq(a, "get")) *flags |= SET_GET;
+        else if ((allowed & SET_KEEPTTL) && argEq(a, "keepttl") &&
+                 !(*flags & (SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_KEEPTTL;
+        else if ((allowed & SET_PERSIST) && argEq(a, "persist") &&
+                 !(*flags & (SET_KEEPTTL | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_PERSIST;
+        else if (hasNext && !(*flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) {
+            int f = 0;
+            if (argEq(a, "ex")) f = SET_EX;
+            else if (argEq(a, "px")) f = SET_PX;
+            else if (argEq(a, "exat")) f = SET_EXAT;
+            else if (argEq(a, "pxat")) f = SET_PXAT;
+            if (!f) { addReplyErrorSyntax(c); return -1; }
+            *flags |= f;
+            expireArg = &c->argv[++j];
+        } else {
+            addReplyErrorSyntax(c);
+            return -1;
+        }
+    }
+    if (!expireArg) return 0;
+    long long v;
+    if (getLongLongFromArg(c, expireArg, &v, NULL) < 0) return -1;
+    char err[96];
+    snprintf(err, sizeof(err), "ERR invalid expire time in '%s' command", cmdname);
+    if (v <= 0 || ((*flags & (SET_EX | SET_EXAT)) && v > LLONG_MAX / 1000)) {
+        addReplyError(c, err);
+        return -1;
+    }
+    if (*flags & (SET_EX | SET_EXAT)) v *= 1000;
+    if (*flags & (SET_EX | SET_PX)) {
+        if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return -1; }
+        v += server.mstime;
+    }
+    *when = v;
+    return 0;
+}
+
+void setCommand(client *c) {
+    int flags;
+    int64_t when = 0;
+    if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &when, "set") < 0) return;
+    arg *key = &c->argv[1], *val = &c->argv[2];
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    if ((flags & SET_GET) && k && k->type != OBJ_STRING) {
+        addReplyErrorWrongType(c);
+        return;
+    }
+    if ((k && (flags & SET_NX)) || (!k && (flags & SET_XX))) {
+        if (flags & SET_GET) {
+            if (k) replyStringValue(c, k);
+            else addReplyNull(c);
+        } else {
+            addReplyNull(c);
+        }
+        return;
+    }
+    if (flags & SET_GET) {
+        if (k) replyStringValue(c, k);
+        else addReplyNull(c);
+    }
+    k = setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL);
+    notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
+    if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
+        setExpire(c->db, k, when);
+        notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
+    }
+    if (!(flags & SET_GET)) addReplyOK(c);
+}
+
+void setnxCommand(client *c) {
+    arg *key = &c->argv[1];
+    if (lookupKeyWrite(c->db, key->p, key->len)) {
+        addReplyLongLong(c, 0);
+        return;
+    }
+    setString(c->db, NULL, key, c->argv[2].p, c->argv[2].len, 0);
+    notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
+    addReplyLongLong(c, 1);
+}
+
+static void setWithTtl(client *c, int unitMs, const char *name) {
+    long long v;
+    if (getLongLongFromArg(c, &c->argv[2], &v, NULL) < 0) return;
+    char err[96];
+    snprintf(err, sizeof(err), "ERR invalid expire time in '%s' command", name);
+    if (v <= 0 || (!unitMs && v > LLONG_MAX / 1000)) { addReplyError(c, err); return; }
+    if (!unitMs) v *= 1000;
+    if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return; }
+    arg *key = &c->argv[1];
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    k = setString(c->db, k, key, c->argv[3].p, c->argv[3].len, 0);
+    setExpire(c->db, k, server.mstime + v);
+    notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
+    notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
+    addReplyOK(c);
+}
+
+void setexCommand(client *c) { setWithTtl(c, 0, "setex"); }
+void psetexCommand(client *c) { setWithTtl(c, 1, "psetex"); }
+
+/* Replies with the value of a string key; returns the key, or NULL when it
+ * is missing (null reply) or of another type (error reply). */
+static kv *getGeneric(client *c, int *failed) {
+    kv *k = lookupKeyRead(c->db, c->argv[1].p, c->argv[1].len);
+    *failed = 0;
+    if (!k) { addReplyNull(c); return NULL; }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); *failed = 1; return NULL; }
+    replyStringValue(c, k);
+    return k;
+}
+
+void getCommand(client *c) {
+    int failed;
+    getGeneric(c, &failed);
+}
+
+void getsetCommand(client *c) {
+    int failed;
+    arg *key = &c->argv[1];
+    kv *k = getGeneric(c, &failed);
+    if (failed) return;
+    setString(c->db, k, key, c->argv[2].p, c->argv[2].len, 0);
+    notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
+}
+
+void getdelCommand(client *c) {
+    int failed;
+    arg *key = &c->argv[1];
+    kv *k = getGeneric(c, &failed);
+    if (!k) return;
+    dbDelete(c->db, k, nextVersion());
+    notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key->p, key->len, c->db->id);
+}
+
+void getexCommand(client *c) {
+    int flags;
+    int64_t when = 0;
+    if (parseExpireOptions(c, 2, SET_PERSIST, &flags, &when, "getex") < 0) return;
+    int failed;
+    arg *key = &c->argv[1];
+    kv *k = getGeneric(c, &failed);
+    if (!k) return;
+    if ((flags & (SET_EXAT | SET_PXAT)) && when <= server.mstime) {
+        dbDelete(c->db, k, nextVersion());
+        notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key->p, key->len, c->db->id);
+    } else if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
+        setExpire(c->db, k, when);
+        dbWritten(c->db, k, nextVersion());
+        notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
+    } else if ((flags & SET_PERSIST) && removeExpire(c->db, k)) {
+        dbWritten(c->db, k, nextVersion());
+        notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
+    }
+}
+
+void mgetCommand(client *c) {
+    addReplyArrayLen(c, c->argc - 1);
+    for (int j = 1; j < c->argc; j++) {
+        kv *k = lookupKeyRead(c->db, c->argv[j].p, c->argv[j].len);
+        if (!k || k->type != OBJ_STRING) addReplyNull(c);
+        else replyStringValue(c, k);
+    }
+}
+
+static void msetGeneric(client *c, int nx) {
+    if ((c->argc % 2) == 0) {
+        addReplyErrorArity(c);
+        return;
+    }
+    if (nx) {
+        for (int j = 1; j < c->argc; j += 2) {
+            if (lookupKeyWrite(c->db, c->argv[j].p, c->argv[j].len)) {
+                addReplyLongLong(c, 0);
+                return;
+            }
+        }
+    }
+    for (int j = 1; j < c->argc; j += 2) {
+        arg *key = &c->argv[j];
+        kv *k = lookupKeyWrite(c->db, key->p, key->len);
+        setString(c->db, k, key, c->argv[j + 1].p, c->argv[j + 1].len, 0);
+        notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
+    }
+    if (nx) addReplyLongLong(c, 1);
+    else addReplyOK(c);
+}
+
+void msetCommand(client *c) { msetGeneric(c, 0); }
+void msetnxCommand(client *c) { msetGeneric(c, 1); }
+
+static int checkStringLength(client *c, long long size) {
+    if (size > cfg.protoMaxBulkLen) {
+        addReplyError(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return -1;
+    }
+    return 0;
+}
+
+void appendCommand(client *c) {
+    arg *key = &c->argv[1], *val = &c->argv[2];
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    if (!k) {
+        k = setString(c->db, NULL, key, val->p, val->len, 0);
+        /* APPEND creates raw bytes even when they look numeric, as Redis. */
+        notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
+        addReplyLongLong(c, (long long)val->len);
+        return;
+    }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    sval *s = kvMakeRaw(k);
+    size_t old = s->len;
+    if (checkStringLength(c, (long long)(old + val->len)) < 0) return;
+    s = svalGrow(s, old + val->len);
+    memcpy(s->buf + old, val->p, val->len);
+    k->v.s = s;
+    dbWritten(c->db, k, nextVersion());
+    notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
+    addReplyLongLong(c, (long long)s->len);
+}
+
+void strlenCommand(client *c) {
+    kv *k = lookupKeyRead(c->db, c->argv[1].p, c->argv[1].len);
+    if (!k) { addReplyLongLong(c, 0); return; }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    char buf[24];
+    size_t len;
+    kvStringView(k, buf, &len);
+    addReplyLongLong(c, (long long)len);
+}
+
+void getrangeCommand(client *c) {
+    long long start, end;
+    if (getLongLongFromArg(c, &c->argv[2], &start, NULL) < 0) return;
+    if (getLongLongFromArg(c, &c->argv[3], &end, NULL) < 0) return;
+    kv *k = lookupKeyRead(c->db, c->argv[1].p, c->argv[1].len);
+    if (!k) { addReplyBulk(c, "", 0); return; }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    char buf[24];
+    size_t len;
+    const char *p = kvStringView(k, buf, &len);
+    long long strlen_ = (long long)len;
+    if (start < 0 && end < 0 && start > end) { addReplyBulk(c, "", 0); return; }
+    if (start < 0) start = strlen_ + start;
+    if (end < 0) end = strlen_ + end;
+    if (start < 0) start = 0;
+    if (end < 0) end = 0;
+    if (end >= strlen_) end = strlen_ - 1;
+    if (start > end || strlen_ == 0) { addReplyBulk(c, "", 0); return; }
+    addReplyBulk(c, p + start, (size_t)(end - start + 1));
+}
+
+void setrangeCommand(client *c) {
+    long long offset;
+    arg *key = &c->argv[1], *val = &c->argv[3];
+    if (getLongLongFromArg(c, &c->argv[2], &offset, NULL) < 0) return;
+    if (offset < 0) { addReplyError(c, "ERR offset is out of range"); return; }
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    if (k && k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    if (!k && val->len == 0) { addReplyLongLong(c, 0); return; }
+    if (checkStringLength(c, offset + (long long)val->len) < 0) return;
+    if (k && val->len == 0) {
+        char buf[24];
+        size_t len;
+        kvStringView(k, buf, &len);
+        addReplyLongLong(c, (long long)len);
+        return;
+    }
+    if (!k) {
+        k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
+        kvSetBytes(k, "", 0);
+    }
+    sval *s = kvMakeRaw(k);
+    s = svalGrow(s, (size_t)offset + val->len);
+    memcpy(s->buf + offset, val->p, val->len);
+    k->v.s = s;
+    dbWritten(c->db, k, nextVersion());
+    notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key->p, key->len, c->db->id);
+    addReplyLongLong(c, (long long)s->len);
+}
+
+/* ---------- counters ---------- */
+
+static void incrDecr(client *c, long long incr) {
+    arg *key = &c->argv[1];
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    long long value = 0;
+    if (k) {
+        if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+        if (k->enc == ENC_INT) {
+            value = k->v.i;
+        } else if (!string2ll(k->v.s->buf, k->v.s->len, &value)) {
+            addReplyErrorNotInt(c);
+            return;
+        }
+    }
+    if ((incr < 0 && value < 0 && incr < (LLONG_MIN - value)) ||
+        (incr > 0 && value > 0 && incr > (LLONG_MAX - value))) {
+        addReplyError(c, "ERR increment or decrement would overflow");
+        return;
+    }
+    value += incr;
+    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
+    kvSetInt(k, value);
+    dbWritten(c->db, k, nextVersion());
+    notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
+    addReplyLongLong(c, value);
+}
+
+void incrCommand(client *c) { incrDecr(c, 1); }
+void decrCommand(client *c) { incrDecr(c, -1); }
+
+void incrbyCommand(client *c) {
+    long long incr;
+    if (getLongLongFromArg(c, &c->argv[2], &incr, NULL) < 0) return;
+    incrDecr(c, incr);
+}
+
+void decrbyCommand(client *c) {
+    long long incr;
+    if (getLongLongFromArg(c, &c->argv[2], &incr, NULL) < 0) return;
+    if (incr == LLONG_MIN) {
+        addReplyError(c, "ERR decrement would overflow");
+        return;
+    }
+    incrDecr(c, -incr);
+}
+
+void incrbyfloatCommand(client *c) {
+    arg *key = &c->argv[1];
+    long double incr, value = 0;
+    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    if (k) {
+        if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+        char buf[24];
+        size_t len;
+        const char *p = kvStringView(k, buf, &len);
+        if (!string2ld(p, len, &value)) { addReplyErrorNotFloat(c); return; }
+    }
+    if (getLongDoubleFromArg(c, &c->argv[2], &incr, NULL) < 0) return;
+    value += incr;
+    if (isnan(value) || isinf(value)) {
+        addReplyError(c, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    char out[5120];
+    int len = ld2string(out, sizeof(out), value);
+    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
+    storeString(k, out, (size_t)len);
+    dbWritten(c->db, k, nextVersion());
+    notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key->p, key->len, c->db->id);
+    addReplyBulk(c, out, (size_t)len);
+}
+
+/* ---------- LCS ---------- */
+
+void lcsCommand(client *c) {
+    long long minmatchlen = 0;
+    int getlen = 0, getidx = 0, withmatchlen = 0;
+    const char *a = "", *b = "";
+    size_t alen = 0, blen = 0;
+    char abuf[24], bbuf[24];
+    kv *ka = lookupKeyRead(c->db, c->argv[1].p, c->argv[1].len);
+    kv *kb = lookupKeyRead(c->db, c->argv[2].p, c->argv[2].len);
+    if ((ka && ka->type != OBJ_STRING) || (kb && kb->type != OBJ_STRING)) {
+        addReplyError(c, "ERR The specified keys must contain string values");
+        return;
+    }
+    if (ka) a = kvStringView(ka, abuf, &alen);
+    if (kb) b = kvStringView(kb, bbuf, &blen);
+    for (int j = 3; j < c->argc; j++) {
+        arg *o = &c->argv[j];
+        int more = c->argc - j - 1;
+        if (argEq(o, "idx")) getidx = 1;
+        else if (argEq(o, "len")) getlen = 1;
+        else if (argEq(o, "withmatchlen")) withmatchlen = 1;
+        else if (argEq(o, "minmatchlen") && more) {
+            if (getLongLongFromArg(c, &c->argv[j + 1], &minmatchlen, NULL) < 0) return;
+            if (minmatchlen < 0) minmatchlen = 0;
+            j++;
+        } else {
+            addReplyErrorSyntax(c);
+            return;
+        }
+    }
+    if (getidx && getlen) {
+        addReplyError(c, "ERR If you want both the length and indexes, please just use IDX.");
+        return;
+    }
+    if (alen >= UINT32_MAX - 1 || blen >= UINT32_MAX - 1) {
+        addReplyError(c, "ERR String too long for LCS");
+        return;
+    }
+    unsigned long long cells = (unsigned long long)(alen + 1) * (blen + 1);
+    if (cells * sizeof(uint32_t) > (unsigned long long)cfg.protoMaxBulkLen) {
+        addReplyError(c, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return;
+    }
+    uint32_t *dp = malloc(cells * sizeof(uint32_t));
+    if (!dp) { addReplyError(c, "ERR Insufficient memory, failed allocating transient memory for LCS"); return; }
+#define DP(i, j) dp[(size_t)(i) * (blen + 1) + (j)]
+    for (size_t i = 0; i <= alen; i++) {
+        for (size_t j = 0; j <= blen; j++) {
+            if (i == 0 || j == 0) DP(i, j) = 0;
+            else if (a[i - 1] == b[j - 1]) DP(i, j) = DP(i - 1, j - 1) + 1;
+            else DP(i, j) = DP(i - 1, j) > DP(i, j - 1) ? DP(i - 1, j) : DP(i, j - 1);
+        }
+    }
+    uint32_t idx = DP(alen, blen);
+    char *result = NULL;
+    if (!getlen && !getidx) {
+        result = malloc((size_t)idx + 1);
+        if (!result) abort();
+    }
+    size_t at = 0;
+    long arraylen = 0;
+    if (getidx) {
+        addReplyMapLen(c, 2);
+        addReplyBulkCString(c, "matches");
+        at = addReplyDeferredLen(c);
+    }
+    /* Walk back from the end, collecting the LCS and, for IDX, its ranges:
+     * a range grows while matches stay contiguous in both strings. */
+    size_t i = alen, j = blen;
+    uint32_t pos = idx;
+    int inRange = 0;
+    long long aStart = 0, aEnd = 0, bStart = 0, bEnd = 0;
+    for (;;) {
+        int match = i > 0 && j > 0 && a[i - 1] == b[j - 1];
+        int contiguous = match && inRange && aStart == (long long)i && bStart == (long long)j;
+        if (inRange && !contiguous) {
+            long long matchlen = aEnd - aStart + 1;
+            if (getidx && (minmatchlen == 0 || matchlen >= minmatchlen)) {
+                addReplyArrayLen(c, 2 + withmatchlen);
+                addReplyArrayLen(c, 2);
+                addReplyLongLong(c, aStart);
+                addReplyLongLong(c, aEnd);
+                addReplyArrayLen(c, 2);
+                addReplyLongLong(c, bStart);
+                addReplyLongLong(c, bEnd);
+                if (withmatchlen) addReplyLongLong(c, matchlen);
+                arraylen++;
+            }
+            inRange = 0;
+        }
+        if (i == 0 || j == 0) break;
+        if (match) {
+            if (result) result[--pos] = a[i - 1];
+            if (contiguous) {
+                aStart--;
+                bStart--;
+            } else {
+                inRange = 1;
+                aStart = aEnd = (long long)i - 1;
+                bStart = bEnd = (long long)j - 1;
+            }
+            i--;
+            j--;
+        } else if (DP(i - 1, j) > DP(i, j - 1)) {
+            i--;
+        } else {
+            j--;
+        }
+    }
+#undef DP
+    free(dp);
+    if (getidx) {
+        setDeferredArrayLen(c, at, arraylen);
+        addReplyBulkCString(c, "len");
+        addReplyLongLong(c, idx);
+    } else if (getlen) {
+        addReplyLongLong(c, idx);
+    } else {
+        addReplyBulk(c, result, idx);
+        free(result);
+    }
+}
