@@ -109,7 +109,8 @@ static int readCountLine(respParser *p, const char *buf, size_t len, long long *
     size_t avail = len - p->pos - 1;
     const char *cr = memchr(start, '\r', avail);
     if (!cr || (size_t)(cr - start) + 1 >= avail) {
-        if (avail > RESP_INLINE_MAX) return -1;
+        /* The prefix byte counts toward the limit, as in Redis. */
+        if (avail + 1 > RESP_INLINE_MAX) return -1;
         return 0;
     }
     *ok = string2ll(start, (size_t)(cr - start), val);
@@ -149,14 +150,17 @@ int respParse(respParser *p, char *buf, size_t len, size_t *used) {
         }
         case ST_BULK_LEN: {
             if (p->pos >= len) return RESP_NEED_MORE;
-            if (buf[p->pos] != '$') {
-                snprintf(p->errbuf, sizeof(p->errbuf), "Protocol error: expected '$', got '%c'", buf[p->pos]);
-                return fail(p, p->errbuf);
-            }
+            /* Like Redis, look at the header's first byte only once the whole
+             * line is here. */
+            size_t lineStart = p->pos;
             long long n;
             int ok = 0, r = readCountLine(p, buf, len, &n, &ok);
             if (r < 0) return fail(p, "Protocol error: too big bulk count string");
             if (r == 0) return RESP_NEED_MORE;
+            if (buf[lineStart] != '$') {
+                snprintf(p->errbuf, sizeof(p->errbuf), "Protocol error: expected '$', got '%c'", buf[lineStart]);
+                return fail(p, p->errbuf);
+            }
             if (!ok || n < 0 || n > p->maxBulk) return fail(p, "Protocol error: invalid bulk length");
             if (n > UNAUTH_MAX_BULK && p->unauthenticated)
                 return fail(p, "Protocol error: unauthenticated bulk length");

@@ -168,12 +168,13 @@ err:
     return -1;
 }
 
-/* Parses a BITFIELD type such as i16 or u8 (i1..i64, u1..u63).  Like Redis,
- * the width is read up to the first NUL byte. */
+/* Parses a BITFIELD type such as i16 or u8 (i1..i64, u1..u63; lower case
+ * only, as in Redis 7.0).  Like Redis, the width is read up to the first NUL
+ * byte. */
 static int parseBitfieldType(client *c, const arg *a, int *sign, int *bits) {
     long long n;
-    if (a->len == 0 || (a->p[0] != 'i' && a->p[0] != 'I' && a->p[0] != 'u' && a->p[0] != 'U')) goto err;
-    *sign = a->p[0] == 'i' || a->p[0] == 'I';
+    if (a->len == 0 || (a->p[0] != 'i' && a->p[0] != 'u')) goto err;
+    *sign = a->p[0] == 'i';
     size_t wlen = strnlen(a->p + 1, a->len - 1);
     if (!string2ll(a->p + 1, wlen, &n) || n < 1 || n > (*sign ? 64 : 63)) goto err;
     *bits = (int)n;

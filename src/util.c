@@ -304,7 +304,8 @@ static void *xrealloc(void *p, size_t size) {
 /* Reads one argument starting at line[*pos] (not a blank) into tok.  Returns
  * its length, or -1 on unbalanced quotes.  Redis splits a C string, so a NUL
  * byte ends the line: at() returns '\0' there and past the end alike. */
-#define at(k) ((k) < len ? line[k] : '\0')
+static char lineAt(const char *line, size_t len, size_t k) { return k < len ? line[k] : '\0'; }
+#define at(k) lineAt(line, len, (k))
 static long splitOneArg(const char *line, size_t len, size_t *pos, char *tok) {
     size_t i = *pos, n = 0;
     int inDouble = 0, inSingle = 0, done = 0;
@@ -315,7 +316,8 @@ static long splitOneArg(const char *line, size_t len, size_t *pos, char *tok) {
                 tok[n++] = (char)(hexValue(at(i + 2)) * 16 + hexValue(at(i + 3)));
                 i += 3;
             } else if (c == '\\' && at(i + 1) != '\0') {
-                tok[n++] = unescapeChar(at(++i));
+                i++;
+                tok[n++] = unescapeChar(at(i));
             } else if (c == '"') {
                 /* A closing quote must be followed by a blank or the end. */
                 if (at(i + 1) != '\0' && !isBlank(at(i + 1))) return -1;
