@@ -164,17 +164,19 @@ kv *lookupKeyWrite(db *d, const char *key, size_t len) { return lookupExpiring(d
 
 kv *lookupKeyNoTouch(db *d, const char *key, size_t len) { return lookupExpiring(d, key, len); }
 
-kv *lookupKeyRead(db *d, const char *key, size_t len) {
+kv *lookupKeyReadFlags(db *d, const char *key, size_t len, int flags) {
     kv *k = lookupExpiring(d, key, len);
     if (k) {
         server.stat.keyspaceHits++;
-        k->lru = server.lruclock;
+        if (!(flags & LOOKUP_NOTOUCH)) k->lru = server.lruclock;
     } else {
         server.stat.keyspaceMisses++;
-        notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, len, d->id);
+        if (!(flags & LOOKUP_NONOTIFY)) notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, len, d->id);
     }
     return k;
 }
+
+kv *lookupKeyRead(db *d, const char *key, size_t len) { return lookupKeyReadFlags(d, key, len, 0); }
 
 /* ---------- mutation ---------- */
 

@@ -71,6 +71,11 @@ kv *dbFind(db *d, const char *key, size_t len);
 kv *lookupKeyRead(db *d, const char *key, size_t len);
 kv *lookupKeyWrite(db *d, const char *key, size_t len);
 kv *lookupKeyNoTouch(db *d, const char *key, size_t len);
+/* lookupKeyRead with flags: NOTOUCH keeps the access clock (EXISTS, TYPE, TTL,
+ * OBJECT look at a key without using it), NONOTIFY sends no keymiss event. */
+#define LOOKUP_NOTOUCH  (1 << 0)
+#define LOOKUP_NONOTIFY (1 << 1)
+kv *lookupKeyReadFlags(db *d, const char *key, size_t len, int flags);
 
 /* Creates an empty key of the given type (the caller fills the value). */
 kv *dbCreate(db *d, const char *key, size_t len, int type);

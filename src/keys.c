@@ -31,10 +31,12 @@ static void delGeneric(client *c) {
 void delCommand(client *c) { delGeneric(c); }
 void unlinkCommand(client *c) { delGeneric(c); }
 
+/* EXISTS, TYPE, TTL and OBJECT count as keyspace hits or misses but do not
+ * refresh a key's access time: looking at a key is not using it. */
 void existsCommand(client *c) {
     long long n = 0;
     for (int j = 1; j < c->argc; j++)
-        if (lookupKeyRead(c->db, c->argv[j].p, c->argv[j].len)) n++;
+        if (lookupKeyReadFlags(c->db, c->argv[j].p, c->argv[j].len, LOOKUP_NOTOUCH)) n++;
     addReplyLongLong(c, n);
 }
 
@@ -57,7 +59,7 @@ static const char *typeName(int type) {
 }
 
 void typeCommand(client *c) {
-    kv *k = lookupKeyNoTouch(c->db, c->argv[1].p, c->argv[1].len);
+    kv *k = lookupKeyReadFlags(c->db, c->argv[1].p, c->argv[1].len, LOOKUP_NOTOUCH);
     addReplyStatus(c, k ? typeName(k->type) : "none");
 }
 
@@ -252,7 +254,7 @@ void pexpireatCommand(client *c) { expireGeneric(c, 0, 0); }
 
 /* output: 0 TTL s, 1 TTL ms, 2 EXPIRETIME s, 3 EXPIRETIME ms */
 static void ttlGeneric(client *c, int output) {
-    kv *k = lookupKeyNoTouch(c->db, c->argv[1].p, c->argv[1].len);
+    kv *k = lookupKeyReadFlags(c->db, c->argv[1].p, c->argv[1].len, LOOKUP_NOTOUCH);
     if (!k) { addReplyLongLong(c, -2); return; }
     int64_t when = getExpire(c->db, k);
     if (when == -1) { addReplyLongLong(c, -1); return; }
@@ -445,7 +447,7 @@ void copyCommand(client *c) {
 /* ---------- OBJECT ---------- */
 
 static kv *objectLookup(client *c) {
-    kv *k = lookupKeyNoTouch(c->db, c->argv[2].p, c->argv[2].len);
+    kv *k = lookupKeyReadFlags(c->db, c->argv[2].p, c->argv[2].len, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
     if (!k) addReplyNull(c);
     return k;
 }

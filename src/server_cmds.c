@@ -62,21 +62,19 @@ static long residentMemory(void) {
     return rss * sysconf(_SC_PAGESIZE);
 }
 
-static int wants(const char *section, char **req, int nreq, int *all, int *everything) {
-    if (nreq == 0) return strcmp(section, "commandstats") && strcmp(section, "latencystats");
+/* Says whether INFO, called with the section names req[0..nreq), prints
+ * section.  As in Redis 7.0: no argument or "default" means the default
+ * sections (all but commandstats and latencystats), "all" and "everything"
+ * mean every section, any other name (case-insensitive) that one section;
+ * unknown names select nothing.  Each section is printed at most once, however
+ * often it is asked for. */
+static int wants(const char *section, char **req, int nreq) {
+    int isDefault = strcmp(section, "commandstats") != 0 && strcmp(section, "latencystats") != 0;
+    if (nreq == 0) return isDefault;
     for (int i = 0; i < nreq; i++) {
         if (!strcasecmp(req[i], section)) return 1;
-        if (!strcasecmp(req[i], "everything")) { *everything = 1; return 1; }
-        if (!strcasecmp(req[i], "all") && strcmp(section, "commandstats") != 0 && strcmp(section, "latencystats") != 0) {
-            *all = 1;
-            return 1;
-        }
-        if (!strcasecmp(req[i], "all") || !strcasecmp(req[i], "default")) {
-            if (!strcasecmp(req[i], "default") && (!strcmp(section, "commandstats") || !strcmp(section, "latencystats") || !strcmp(section, "modules")))
-                continue;
-            if (!strcasecmp(req[i], "default") && strcmp(section, "errorstats") == 0) return 1;
-            if (!strcasecmp(req[i], "default")) return 1;
-        }
+        if (!strcasecmp(req[i], "all") || !strcasecmp(req[i], "everything")) return 1;
+        if (!strcasecmp(req[i], "default") && isDefault) return 1;
     }
     return 0;
 }
@@ -90,9 +88,9 @@ static void commandStatLine(sbuf *b, command *c) {
 }
 
 void genInfo(sbuf *b, char **req, int nreq) {
-    int all = 0, everything = 0, sections = 0;
+    int sections = 0;
     int64_t uptime = server.mstime / 1000 - server.startTime;
-    if (wants("server", req, nreq, &all, &everything)) {
+    if (wants("server", req, nreq)) {
         struct utsname name;
         uname(&name);
         if (sections++) sbPrintf(b, "\r\n");
@@ -116,7 +114,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  server.lruclock, server.executable ? server.executable : "",
                  server.configFile ? server.configFile : "");
     }
-    if (wants("clients", req, nreq, &all, &everything)) {
+    if (wants("clients", req, nreq)) {
         size_t maxIn = 0, maxOut = 0;
         long pubsubClients = 0;
         for (client *c = clientList(); c; c = c->next) {
@@ -131,7 +129,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "pubsub_clients:%ld\r\n",
                  (unsigned long long)clientCount(), cfg.maxclients, maxIn, maxOut, pubsubClients);
     }
-    if (wants("memory", req, nreq, &all, &everything)) {
+    if (wants("memory", req, nreq)) {
         size_t used = usedMemory();
         long rss = residentMemory();
         if (used > server.statPeakMemory) server.statPeakMemory = used;
@@ -149,7 +147,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  used, h1, rss, h2, (unsigned long long)server.statPeakMemory, h3, used, cfg.maxmemory, h4,
                  used ? (double)rss / (double)used : 0.0);
     }
-    if (wants("persistence", req, nreq, &all, &everything)) {
+    if (wants("persistence", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
                  "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
@@ -161,7 +159,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
                  server.dirty, (long long)server.lastsave);
     }
-    if (wants("stats", req, nreq, &all, &everything)) {
+    if (wants("stats", req, nreq)) {
         serverStats *s = &server.stat;
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
@@ -192,7 +190,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  (unsigned long long)s->totalWritesProcessed, (unsigned long long)s->clientQbufLimitDisconnections,
                  (unsigned long long)s->clientOutbufLimitDisconnections, dbTotalTombstones());
     }
-    if (wants("replication", req, nreq, &all, &everything)) {
+    if (wants("replication", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nconnected_peers:0\r\n"
                  "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
@@ -201,7 +199,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
                  server.runid);
     }
-    if (wants("cpu", req, nreq, &all, &everything)) {
+    if (wants("cpu", req, nreq)) {
         struct rusage self, kids;
         getrusage(RUSAGE_SELF, &self);
         getrusage(RUSAGE_CHILDREN, &kids);
@@ -214,11 +212,11 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  (long)kids.ru_utime.tv_sec, (long)kids.ru_utime.tv_usec, (long)self.ru_stime.tv_sec,
                  (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
     }
-    if (wants("modules", req, nreq, &all, &everything)) {
+    if (wants("modules", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Modules\r\n");
     }
-    if (wants("commandstats", req, nreq, &all, &everything)) {
+    if (wants("commandstats", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Commandstats\r\n");
         command *t = commandTable();
@@ -230,7 +228,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
             }
         }
     }
-    if (wants("errorstats", req, nreq, &all, &everything)) {
+    if (wants("errorstats", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Errorstats\r\n");
         for (size_t i = 0; i < errorStatsCount(); i++) {
@@ -239,11 +237,11 @@ void genInfo(sbuf *b, char **req, int nreq) {
             sbPrintf(b, "errorstat_%s:count=%llu\r\n", name, (unsigned long long)count);
         }
     }
-    if (wants("cluster", req, nreq, &all, &everything)) {
+    if (wants("cluster", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Cluster\r\ncluster_enabled:0\r\n");
     }
-    if (wants("keyspace", req, nreq, &all, &everything)) {
+    if (wants("keyspace", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Keyspace\r\n");
         for (int i = 0; i < dbCount(); i++) {

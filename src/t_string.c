@@ -319,7 +319,10 @@ void setrangeCommand(client *c) {
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
     if (k && k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
     if (!k && val->len == 0) { addReplyLongLong(c, 0); return; }
-    if (checkStringLength(c, offset + (long long)val->len) < 0) return;
+    if (offset > cfg.protoMaxBulkLen - (long long)val->len) {
+        checkStringLength(c, LLONG_MAX);
+        return;
+    }
     if (k && val->len == 0) {
         char buf[24];
         size_t len;

@@ -247,10 +247,26 @@ static int globElementMatches(const char *p, size_t plen, int c, int nocase, siz
  * match O(patlen * slen) where Redis's recursion can go exponential on
  * patterns like "a*a*a*a*...b".  As in Redis, an empty subject matches only
  * the empty pattern (not even "*"). */
+/* Redis refuses, as a protection against abusive patterns, any match that
+ * has to go through more than 1000 nested stars (a final star costs no
+ * nesting).  We keep that observable rule without the recursion. */
+#define GLOB_MAX_NESTING 1000
+static int globTooNested(const char *pattern, size_t patlen) {
+    size_t groups = 0;
+    for (size_t p = 0; p < patlen; p++) {
+        if (pattern[p] == '\\') { p++; continue; }
+        if (pattern[p] != '*') continue;
+        while (p + 1 < patlen && pattern[p + 1] == '*') p++;
+        if (p + 1 < patlen) groups++;
+    }
+    return groups > GLOB_MAX_NESTING;
+}
+
 int stringmatchlen(const char *pattern, size_t patlen, const char *s, size_t slen, int nocase) {
     size_t p = 0, i = 0, starP = 0, starI = 0;
     int haveStar = 0;
     if (slen == 0) return patlen == 0;
+    if (patlen > GLOB_MAX_NESTING && globTooNested(pattern, patlen)) return 0;
     while (i < slen) {
         if (p < patlen && pattern[p] == '*') {
             while (p < patlen && pattern[p] == '*') p++;
