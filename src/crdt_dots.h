@@ -1,0 +1,61 @@
+/* crdt_dots.h - dots and causal contexts, the bookkeeping behind add-wins
+ * (observed-remove) types.
+ *
+ * A dot (node, counter) names one add made at one node: the node's counter-th
+ * event.  A causal context is the set of dots a replica has seen, kept as a
+ * version vector (per node, every counter 1..max seen) plus a "cloud" of dots
+ * seen out of order (deltas arrive out of order); ccCompact folds cloud dots
+ * into the vector once they become contiguous.
+ *
+ * Pure: no sockets, no globals, no logging. */
+#ifndef LATTICE_CRDT_DOTS_H
+#define LATTICE_CRDT_DOTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt_codec.h"
+
+typedef struct dot {
+    uint64_t node;
+    uint64_t counter;       /* >= 1 */
+} dot;
+
+static inline int dotEq(dot a, dot b) { return a.node == b.node && a.counter == b.counter; }
+static inline int dotCmp(dot a, dot b) {
+    if (a.node != b.node) return a.node < b.node ? -1 : 1;
+    if (a.counter != b.counter) return a.counter < b.counter ? -1 : 1;
+    return 0;
+}
+
+typedef struct ccontext {
+    dot *vv;                /* sorted by node; .counter = highest contiguous counter */
+    uint32_t nvv, capvv;
+    dot *cloud;             /* sorted by (node, counter); never covered by vv */
+    uint32_t ncloud, capcloud;
+} ccontext;
+
+void ccInit(ccontext *c);
+void ccFree(ccontext *c);
+void ccCopy(ccontext *dst, const ccontext *src);
+void ccClear(ccontext *c);
+int ccIsEmpty(const ccontext *c);
+/* 1 if the dot has been seen. */
+int ccContains(const ccontext *c, dot d);
+/* The highest counter seen from node (vector part and cloud). */
+uint64_t ccMax(const ccontext *c, uint64_t node);
+/* Mints the next dot for a local event at node and records it. */
+dot ccNextDot(ccontext *c, uint64_t node);
+/* Records a dot (then compacts). */
+void ccAdd(ccontext *c, dot d);
+/* Union of two contexts (then compacts). */
+void ccMerge(ccontext *c, const ccontext *other);
+/* Folds cloud dots that extend the vector into it. */
+void ccCompact(ccontext *c);
+/* Logical equality (after compaction both sides are canonical). */
+int ccEqual(const ccontext *a, const ccontext *b);
+void ccEncode(const ccontext *c, cbuf *b);
+int ccDecode(ccontext *c, creader *r);     /* 0, or -1 on malformed input */
+uint64_t ccDigest(const ccontext *c, uint64_t seed);
+
+#endif
