@@ -211,7 +211,7 @@ static int setValue(configEntry *e, char **argv, int argc, char *err, size_t err
         return -1;
     case T_NOTIFY: {
         int f = keyspaceEventsStringToFlags(v);
-        if (f < 0) { snprintf(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmd'."); return -1; }
+        if (f < 0) { snprintf(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."); return -1; }
         *(int *)e->ptr = f;
         return 0;
     }

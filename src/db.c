@@ -190,6 +190,7 @@ kv *dbCreate(db *d, const char *key, size_t len, int type) {
     k->lru = server.lruclock;
     memcpy(k->key, key, len);
     dictAdd(&d->keys, &k->link);
+    notifyKeyspaceEvent(NOTIFY_NEW, "new", k->key, len, d->id);   /* before the command's own event */
     return k;
 }
 

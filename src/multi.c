@@ -199,7 +199,9 @@ void execCommand(client *c) {
     for (int i = 0; i < m->count; i++) {
         c->argc = m->cmds[i].argc;
         c->argv = m->cmds[i].argv;
+        c->flags |= CLIENT_DENY_BLOCKING;
         call(c, m->cmds[i].cmd);
+        c->flags &= ~CLIENT_DENY_BLOCKING;
     }
     c->argc = savedArgc;
     c->argv = savedArgv;

@@ -43,6 +43,7 @@ static struct {
     client *pending;            /* clients with output to write */
     client *current;
     client *closing;            /* freed at the next prepare */
+    client *pendingInput;       /* read this iteration, in arrival order */
     ev_prepare flusher;
 } net;
 
@@ -66,8 +67,11 @@ static void replyReserve(client *c, size_t need) {
     c->rcap = cap;
 }
 
+/* Replies are dropped for a client being closed, and under CLIENT REPLY
+ * OFF/SKIP unless they are pushes (pub/sub messages and confirmations). */
 static inline int replyAllowed(client *c) {
-    return !(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_ASAP));
+    if (c->flags & CLIENT_CLOSE_ASAP) return 0;
+    return !(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) || (c->flags & CLIENT_PUSHING);
 }
 
 static void markPending(client *c) {
@@ -247,7 +251,7 @@ void addReplyHelp(client *c, const char **lines) {
     addReplyStatus(c, head);
     for (long i = 0; i < n; i++) addReplyStatus(c, lines[i]);
     addReplyStatus(c, "HELP");
-    addReplyStatus(c, "    Print this help.");
+    addReplyStatus(c, "    Prints this help.");
 }
 
 /* Deferred lengths: we remember where the header goes and insert it when the
@@ -357,6 +361,15 @@ static void unlinkPending(client *c) {
     c->flags &= ~CLIENT_PENDING_WRITE;
 }
 
+static void unlinkPendingInput(client *c) {
+    if (!(c->flags & CLIENT_PENDING_INPUT)) return;
+    client **p = &net.pendingInput;
+    while (*p != c) p = &(*p)->inputNext;
+    *p = c->inputNext;
+    c->inputNext = NULL;
+    c->flags &= ~CLIENT_PENDING_INPUT;
+}
+
 void freeClient(client *c) {
     if (c == net.current && (c->flags & CLIENT_EXECUTING)) {
         /* Never free a client under its own command: finish after it. */
@@ -364,6 +377,7 @@ void freeClient(client *c) {
         return;
     }
     unlinkPending(c);
+    unlinkPendingInput(c);
     multiFreeClient(c);
     pubsubFreeClient(c);
     monitorRemove(c);
@@ -470,6 +484,30 @@ void netFlushAll(void) {
     flushPending(server.loop, &net.flusher, 0);
 }
 
+static void processInputBuffer(client *c);
+
+/* Runs the commands read in this loop iteration, client by client in the
+ * order their data arrived, as Redis does.  libev calls the read callbacks of
+ * one iteration in reverse order of readiness (its pending queue is a stack),
+ * so readHandler pushes each client on a stack too: popping it restores
+ * arrival order.  That matters when a client sends a command and another one
+ * a command that depends on it (UNSUBSCRIBE, then PUBLISH). */
+static void processPendingInput(void) {
+    while (net.pendingInput) {
+        client *c = net.pendingInput;
+        net.pendingInput = c->inputNext;
+        c->inputNext = NULL;
+        c->flags &= ~CLIENT_PENDING_INPUT;
+        clientResumeReading(c);
+    }
+}
+
+/* Before the loop waits again: run what was read, then write the replies. */
+static void beforeSleep(struct ev_loop *loop, ev_prepare *w, int revents) {
+    processPendingInput();
+    flushPending(loop, w, revents);
+}
+
 /* ---------- input ---------- */
 
 static void setProtocolError(client *c) {
@@ -567,9 +605,11 @@ static void readHandler(struct ev_loop *loop, ev_io *w, int revents) {
         freeClient(c);
         return;
     }
-    net.current = c;
-    processInputBuffer(c);
-    net.current = NULL;
+    if (!(c->flags & CLIENT_PENDING_INPUT)) {
+        c->flags |= CLIENT_PENDING_INPUT;
+        c->inputNext = net.pendingInput;
+        net.pendingInput = c;
+    }
 }
 
 void clientResumeReading(client *c) {
@@ -752,7 +792,7 @@ void netCloseListeners(void) {
 }
 
 void netInit(void) {
-    ev_prepare_init(&net.flusher, flushPending);
+    ev_prepare_init(&net.flusher, beforeSleep);
     ev_prepare_start(server.loop, &net.flusher);
 }
 
@@ -773,12 +813,12 @@ size_t catClientInfo(char *buf, size_t size, client *c) {
     int64_t now = server.mstime / 1000;
     const char *cmd = c->lastcmd ? c->lastcmd->fullname : "NULL";
     int n = snprintf(buf, size,
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%u psub=%u ssub=0 "
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%u psub=%u ssub=%u "
         "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
         "tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (long long)(now - c->ctime), (long long)(now - c->lastinteraction), flags, c->dbid,
-        pubsubClientChannels(c), pubsubClientPatterns(c),
+        pubsubClientChannels(c), pubsubClientPatterns(c), pubsubClientShardChannels(c),
         c->mstate ? multiQueuedCount(c) : -1, c->qlen - c->qpos, c->qcap - c->qlen, (size_t)0,
         c->rcap, c->rpeak, c->rlen - c->rsent, c->rcap,
         sizeof(client) + c->qcap + c->rcap, ev_is_active(&c->wio) ? "w" : "", cmd, c->resp);

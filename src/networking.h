@@ -42,6 +42,9 @@ typedef struct arg {
 #define CLIENT_EXECUTING         (1u << 14)
 #define CLIENT_UNIX              (1u << 15)
 #define CLIENT_FAKE              (1u << 16)
+#define CLIENT_PUSHING           (1u << 17) /* writing a push (pub/sub): passes CLIENT REPLY OFF/SKIP */
+#define CLIENT_DENY_BLOCKING     (1u << 18) /* running EXEC's commands: one reply each, no SSUBSCRIBE */
+#define CLIENT_PENDING_INPUT     (1u << 19) /* read this iteration, commands not run yet */
 
 typedef struct client {
     uint64_t id;
@@ -74,11 +77,12 @@ typedef struct client {
     struct watched *watched;       /* keys under WATCH */
     struct dict *pubsubChannels;   /* channel -> node; NULL when none */
     struct dict *pubsubPatterns;
-    uint32_t pubsubCount;
+    struct dict *pubsubShardChannels;
 
     struct client *prev, *next;                 /* all clients */
     struct client *pendPrev, *pendNext;         /* clients with output */
     struct client *pausedNext;
+    struct client *inputNext;                   /* clients with input to process */
 } client;
 
 /* lifetime */

@@ -1,6 +1,14 @@
-/* pubsub.c - channels, patterns and keyspace notifications.  Messages are
- * pushed into subscribers' reply buffers and leave with the next flush; a
- * subscriber that stops reading is bounded by the pub/sub output limit. */
+/* pubsub.c - channels, patterns, shard channels and keyspace notifications.
+ *
+ * Three namespaces share one implementation (pubsubType): plain channels
+ * (SUBSCRIBE/PUBLISH), patterns (PSUBSCRIBE, matched against PUBLISH's
+ * channel) and shard channels (SSUBSCRIBE/SPUBLISH).  lattice is one shard, so
+ * a shard channel is simply a channel of its own namespace: SPUBLISH reaches
+ * only SSUBSCRIBE'd clients, and PUBLISH never reaches them.
+ *
+ * Messages and subscription confirmations are pushes: they are appended to
+ * the subscribers' reply buffers (even under CLIENT REPLY OFF/SKIP) and leave
+ * with the next flush.  This file owns no socket and never blocks. */
 #include "pubsub.h"
 #include "cmdlist.h"
 #include "config.h"
@@ -12,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A channel (or pattern) and its subscribers. */
+/* A channel (or pattern) and its subscribers, in subscription order. */
 typedef struct channel {
     dictLink link;
     client **subs;
@@ -26,6 +34,14 @@ typedef struct subscription {
     dictLink link;
     channel *ch;
 } subscription;
+
+/* One namespace of subscriptions. */
+typedef struct pubsubType {
+    dict *all;                        /* name -> channel, server-wide */
+    dict **(*mine)(client *c);        /* the client's subscriptions in it */
+    unsigned (*count)(client *c);     /* the count a confirmation reports */
+    const char *subscribeMsg, *unsubscribeMsg;
+} pubsubType;
 
 static dict channels, patterns, shardChannels;
 
@@ -47,41 +63,76 @@ void pubsubInit(void) {
     dictInit(&shardChannels, channelKeyOf);
 }
 
-unsigned pubsubClientChannels(client *c) { return c->pubsubChannels ? (unsigned)dictSize(c->pubsubChannels) : 0; }
-unsigned pubsubClientPatterns(client *c) { return c->pubsubPatterns ? (unsigned)dictSize(c->pubsubPatterns) : 0; }
+static unsigned dictCount(const dict *d) { return d ? (unsigned)dictSize(d) : 0; }
+
+unsigned pubsubClientChannels(client *c) { return dictCount(c->pubsubChannels); }
+unsigned pubsubClientPatterns(client *c) { return dictCount(c->pubsubPatterns); }
+unsigned pubsubClientShardChannels(client *c) { return dictCount(c->pubsubShardChannels); }
 size_t pubsubTotalChannels(void) { return dictSize(&channels); }
 size_t pubsubTotalPatterns(void) { return dictSize(&patterns); }
+size_t pubsubTotalShardChannels(void) { return dictSize(&shardChannels); }
 
-static unsigned subscriptionCount(client *c) { return pubsubClientChannels(c) + pubsubClientPatterns(c); }
+/* Confirmations of channels and patterns count both; shard confirmations
+ * count shard channels only (as Redis 7.0 does). */
+static unsigned channelsAndPatterns(client *c) { return pubsubClientChannels(c) + pubsubClientPatterns(c); }
 
+static dict **myChannels(client *c) { return &c->pubsubChannels; }
+static dict **myPatterns(client *c) { return &c->pubsubPatterns; }
+static dict **myShardChannels(client *c) { return &c->pubsubShardChannels; }
+
+static const pubsubType channelType = {&channels, myChannels, channelsAndPatterns, "subscribe", "unsubscribe"};
+static const pubsubType patternType = {&patterns, myPatterns, channelsAndPatterns, "psubscribe", "punsubscribe"};
+static const pubsubType shardType = {&shardChannels, myShardChannels, pubsubClientShardChannels, "ssubscribe",
+                                     "sunsubscribe"};
+
+/* A client is in pub/sub context (RESP2: only the pub/sub commands, PING,
+ * QUIT and RESET) while it has any subscription of any kind. */
 static void updatePubsubFlag(client *c) {
-    if (subscriptionCount(c) > 0) c->flags |= CLIENT_PUBSUB;
+    if (channelsAndPatterns(c) + pubsubClientShardChannels(c) > 0) c->flags |= CLIENT_PUBSUB;
     else c->flags &= ~CLIENT_PUBSUB;
 }
 
-static void replySubscription(client *c, const char *kind, const char *name, size_t len, int isNull) {
+/* Marks the replies added until pushEnd as a push: they pass CLIENT REPLY
+ * OFF/SKIP.  Returns the previous state for pushEnd. */
+static uint32_t pushBegin(client *c) {
+    uint32_t was = c->flags & CLIENT_PUSHING;
+    c->flags |= CLIENT_PUSHING;
+    return was;
+}
+
+static void pushEnd(client *c, uint32_t was) {
+    if (!was) c->flags &= ~CLIENT_PUSHING;
+}
+
+/* Sends [kind, name (or null), count] to c. */
+static void replySubscription(client *c, const pubsubType *t, const char *kind, const char *name, size_t len,
+                              int isNull) {
+    uint32_t was = pushBegin(c);
     addReplyPushLen(c, 3);
     addReplyBulkCString(c, kind);
     if (isNull) addReplyNull(c);
     else addReplyBulk(c, name, len);
-    addReplyLongLong(c, subscriptionCount(c));
+    addReplyLongLong(c, t->count(c));
+    pushEnd(c, was);
 }
 
-/* Adds c to the channel/pattern; returns 1 if it was new. */
-static int subscribe(client *c, dict **mine, dict *global, const char *name, size_t len) {
+/* Adds c to the subscribers of name in namespace t; returns 1 if it was not
+ * subscribed yet, 0 if it already was (nothing changes). */
+static int subscribe(client *c, const pubsubType *t, const char *name, size_t len) {
+    dict **mine = t->mine(c);
     if (!*mine) {
         *mine = malloc(sizeof(dict));
         if (!*mine) abort();
         dictInit(*mine, subKeyOf);
     }
     if (dictFind(*mine, name, len)) return 0;
-    channel *ch = (channel *)dictFind(global, name, len);
+    channel *ch = (channel *)dictFind(t->all, name, len);
     if (!ch) {
         ch = calloc(1, sizeof(channel) + len);
         if (!ch) abort();
         ch->len = (uint32_t)len;
         memcpy(ch->name, name, len);
-        dictAdd(global, &ch->link);
+        dictAdd(t->all, &ch->link);
     }
     if (ch->nsubs == ch->cap) {
         ch->cap = ch->cap ? ch->cap * 2 : 4;
@@ -96,7 +147,10 @@ static int subscribe(client *c, dict **mine, dict *global, const char *name, siz
     return 1;
 }
 
-static int unsubscribe(client *c, dict *mine, dict *global, const char *name, size_t len) {
+/* Removes c from the subscribers of name in namespace t, and the channel
+ * itself once nobody listens.  Returns 1 if c was subscribed. */
+static int unsubscribe(client *c, const pubsubType *t, const char *name, size_t len) {
+    dict *mine = *t->mine(c);
     if (!mine) return 0;
     subscription *s = (subscription *)dictUnlink(mine, name, len);
     if (!s) return 0;
@@ -110,7 +164,7 @@ static int unsubscribe(client *c, dict *mine, dict *global, const char *name, si
         }
     }
     if (ch->nsubs == 0) {
-        dictUnlink(global, ch->name, ch->len);
+        dictUnlink(t->all, ch->name, ch->len);
         free(ch->subs);
         free(ch);
     }
@@ -118,64 +172,69 @@ static int unsubscribe(client *c, dict *mine, dict *global, const char *name, si
     return 1;
 }
 
-/* Unsubscribes from everything in mine, replying for each unless quiet. */
-static void unsubscribeAll(client *c, dict **mine, dict *global, const char *kind, int quiet) {
+/* Unsubscribes c from everything it has in namespace t, confirming each one
+ * unless quiet; with nothing to leave, confirms [kind, null, count] once. */
+static void unsubscribeAll(client *c, const pubsubType *t, int quiet) {
+    dict **mine = t->mine(c);
     int any = 0;
-    while (*mine && dictSize(*mine) > 0) {
-        dictIter it;
-        dictIterInit(&it, *mine);
-        subscription *s = (subscription *)dictNext(&it);
-        dictIterEnd(&it);
-        char name[256];
-        size_t len = s->ch->len;
-        char *copy = len <= sizeof(name) ? name : malloc(len);
-        if (!copy) abort();
-        memcpy(copy, s->ch->name, len);
-        unsubscribe(c, *mine, global, copy, len);
-        updatePubsubFlag(c);
-        if (!quiet) replySubscription(c, kind, copy, len, 0);
-        if (copy != name) free(copy);
-        any = 1;
-    }
     if (*mine) {
-        free((*mine)->table[0]);
-        free((*mine)->table[1]);
+        dictIter it;
+        dictIterSafe(&it, *mine);
+        dictLink *l;
+        while ((l = dictNext(&it))) {
+            /* The name lives in the channel, which may go with the last subscriber. */
+            channel *ch = ((subscription *)l)->ch;
+            char stackbuf[256];
+            size_t len = ch->len;
+            char *name = len <= sizeof(stackbuf) ? stackbuf : malloc(len);
+            if (!name) abort();
+            memcpy(name, ch->name, len);
+            unsubscribe(c, t, name, len);
+            updatePubsubFlag(c);
+            if (!quiet) replySubscription(c, t, t->unsubscribeMsg, name, len, 0);
+            if (name != stackbuf) free(name);
+            any = 1;
+        }
+        dictIterEnd(&it);
+        dictClear(*mine, NULL, NULL);
         free(*mine);
         *mine = NULL;
     }
     updatePubsubFlag(c);
-    if (!any && !quiet) replySubscription(c, kind, NULL, 0, 1);
+    if (!any && !quiet) replySubscription(c, t, t->unsubscribeMsg, NULL, 0, 1);
 }
 
 void pubsubFreeClient(client *c) {
-    unsubscribeAll(c, &c->pubsubChannels, &channels, "unsubscribe", 1);
-    unsubscribeAll(c, &c->pubsubPatterns, &patterns, "punsubscribe", 1);
+    unsubscribeAll(c, &channelType, 1);
+    unsubscribeAll(c, &patternType, 1);
+    unsubscribeAll(c, &shardType, 1);
     c->flags &= ~CLIENT_PUBSUB;
 }
 
-static void deliver(client *c, const char *pat, size_t patlen, const char *ch, size_t chlen,
+/* Pushes one message to c: [kind, channel, message], or for a pattern
+ * subscription [pmessage, pattern, channel, message]. */
+static void deliver(client *c, const char *kind, const channel *pat, const char *ch, size_t chlen,
                     const char *msg, size_t msglen) {
-    if (pat) {
-        addReplyPushLen(c, 4);
-        addReplyBulk(c, "pmessage", 8);
-        addReplyBulk(c, pat, patlen);
-    } else {
-        addReplyPushLen(c, 3);
-        addReplyBulk(c, "message", 7);
-    }
+    uint32_t was = pushBegin(c);
+    addReplyPushLen(c, pat ? 4 : 3);
+    addReplyBulkCString(c, kind);
+    if (pat) addReplyBulk(c, pat->name, pat->len);
     addReplyBulk(c, ch, chlen);
     addReplyBulk(c, msg, msglen);
+    pushEnd(c, was);
+}
+
+/* Delivers msg to the direct subscribers of ch in namespace all; returns how many. */
+static long long publishDirect(dict *all, const char *kind, const char *ch, size_t chlen, const char *msg,
+                               size_t msglen) {
+    channel *chan = (channel *)dictFind(all, ch, chlen);
+    if (!chan) return 0;
+    for (int i = 0; i < chan->nsubs; i++) deliver(chan->subs[i], kind, NULL, ch, chlen, msg, msglen);
+    return chan->nsubs;
 }
 
 long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen) {
-    long long receivers = 0;
-    channel *chan = (channel *)dictFind(&channels, ch, chlen);
-    if (chan) {
-        for (int i = 0; i < chan->nsubs; i++) {
-            deliver(chan->subs[i], NULL, 0, ch, chlen, msg, msglen);
-            receivers++;
-        }
-    }
+    long long receivers = publishDirect(&channels, "message", ch, chlen, msg, msglen);
     if (dictSize(&patterns)) {
         dictIter it;
         dictIterInit(&it, &patterns);
@@ -183,10 +242,8 @@ long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t ms
         while ((l = dictNext(&it))) {
             channel *p = (channel *)l;
             if (!stringmatchlen(p->name, p->len, ch, chlen, 0)) continue;
-            for (int i = 0; i < p->nsubs; i++) {
-                deliver(p->subs[i], p->name, p->len, ch, chlen, msg, msglen);
-                receivers++;
-            }
+            for (int i = 0; i < p->nsubs; i++) deliver(p->subs[i], "pmessage", p, ch, chlen, msg, msglen);
+            receivers += p->nsubs;
         }
         dictIterEnd(&it);
     }
@@ -194,66 +251,81 @@ long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t ms
     return receivers;
 }
 
-void subscribeCommand(client *c) {
+/* ---------- commands ---------- */
+
+/* SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation per argument, even
+ * for a channel the client already had. */
+static void subscribeGeneric(client *c, const pubsubType *t) {
     for (int j = 1; j < c->argc; j++) {
-        subscribe(c, &c->pubsubChannels, &channels, c->argv[j].p, c->argv[j].len);
+        subscribe(c, t, c->argv[j].p, c->argv[j].len);
         updatePubsubFlag(c);
-        replySubscription(c, "subscribe", c->argv[j].p, c->argv[j].len, 0);
+        replySubscription(c, t, t->subscribeMsg, c->argv[j].p, c->argv[j].len, 0);
     }
 }
 
-void psubscribeCommand(client *c) {
-    for (int j = 1; j < c->argc; j++) {
-        subscribe(c, &c->pubsubPatterns, &patterns, c->argv[j].p, c->argv[j].len);
-        updatePubsubFlag(c);
-        replySubscription(c, "psubscribe", c->argv[j].p, c->argv[j].len, 0);
-    }
-}
-
-void unsubscribeCommand(client *c) {
+/* UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE: without arguments leaves every
+ * subscription of that kind; one confirmation per argument otherwise, even
+ * for a channel the client did not have. */
+static void unsubscribeGeneric(client *c, const pubsubType *t) {
     if (c->argc == 1) {
-        unsubscribeAll(c, &c->pubsubChannels, &channels, "unsubscribe", 0);
+        unsubscribeAll(c, t, 0);
         return;
     }
     for (int j = 1; j < c->argc; j++) {
-        unsubscribe(c, c->pubsubChannels, &channels, c->argv[j].p, c->argv[j].len);
+        unsubscribe(c, t, c->argv[j].p, c->argv[j].len);
         updatePubsubFlag(c);
-        replySubscription(c, "unsubscribe", c->argv[j].p, c->argv[j].len, 0);
+        replySubscription(c, t, t->unsubscribeMsg, c->argv[j].p, c->argv[j].len, 0);
     }
 }
 
-void punsubscribeCommand(client *c) {
-    if (c->argc == 1) {
-        unsubscribeAll(c, &c->pubsubPatterns, &patterns, "punsubscribe", 0);
-        return;
-    }
-    for (int j = 1; j < c->argc; j++) {
-        unsubscribe(c, c->pubsubPatterns, &patterns, c->argv[j].p, c->argv[j].len);
-        updatePubsubFlag(c);
-        replySubscription(c, "punsubscribe", c->argv[j].p, c->argv[j].len, 0);
-    }
-}
+void subscribeCommand(client *c) { subscribeGeneric(c, &channelType); }
+void psubscribeCommand(client *c) { subscribeGeneric(c, &patternType); }
+void unsubscribeCommand(client *c) { unsubscribeGeneric(c, &channelType); }
+void punsubscribeCommand(client *c) { unsubscribeGeneric(c, &patternType); }
+void sunsubscribeCommand(client *c) { unsubscribeGeneric(c, &shardType); }
 
-/* Sharded pub/sub has one shard here: it behaves as plain channels of its own namespace. */
+/* Inside EXEC a client expects one reply per command, so, like Redis, a
+ * transaction may not open shard subscriptions (SUBSCRIBE stays allowed there
+ * for backward compatibility). */
 void ssubscribeCommand(client *c) {
-    addReplyError(c, "ERR SSUBSCRIBE is not supported by lattice yet");
+    if (c->flags & CLIENT_DENY_BLOCKING) {
+        addReplyError(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
+    subscribeGeneric(c, &shardType);
 }
-void sunsubscribeCommand(client *c) {
-    addReplyError(c, "ERR SUNSUBSCRIBE is not supported by lattice yet");
-}
-void spublishCommand(client *c) { addReplyLongLong(c, 0); }
 
 void publishCommand(client *c) {
     addReplyLongLong(c, pubsubPublish(c->argv[1].p, c->argv[1].len, c->argv[2].p, c->argv[2].len));
 }
 
-void pubsubChannelsCommand(client *c) {
+/* One shard: the message goes to this node's shard subscribers, never to
+ * plain channel or pattern subscribers. */
+void spublishCommand(client *c) {
+    long long n = publishDirect(&shardChannels, "smessage", c->argv[1].p, c->argv[1].len, c->argv[2].p,
+                                c->argv[2].len);
+    server.stat.pubsubMessages++;
+    addReplyLongLong(c, n);
+}
+
+/* PUBSUB subcommands check their own argument count, with Redis's
+ * subcommand error rather than the arity one. */
+static int pubsubArgsOk(client *c, int maxArgc) {
+    if (c->argc <= maxArgc) return 1;
+    int len = c->argv[1].len > 128 ? 128 : (int)c->argv[1].len;   /* arguments are not NUL-terminated */
+    addReplyErrorFormat(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try PUBSUB HELP.",
+                        len, c->argv[1].p);
+    return 0;
+}
+
+/* Lists the channels of all whose name matches the optional pattern argument. */
+static void listChannels(client *c, dict *all) {
+    if (!pubsubArgsOk(c, 3)) return;
     arg *pat = c->argc > 2 ? &c->argv[2] : NULL;
-    if (c->argc > 3) { addReplyErrorArity(c); return; }
     size_t at = addReplyDeferredLen(c);
     long n = 0;
     dictIter it;
-    dictIterInit(&it, &channels);
+    dictIterInit(&it, all);
     dictLink *l;
     while ((l = dictNext(&it))) {
         channel *ch = (channel *)l;
@@ -265,29 +337,21 @@ void pubsubChannelsCommand(client *c) {
     setDeferredArrayLen(c, at, n);
 }
 
-void pubsubNumsubCommand(client *c) {
+/* Replies channel -> number of direct subscribers, for each argument. */
+static void countSubscribers(client *c, dict *all) {
     addReplyMapLen(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
-        channel *ch = (channel *)dictFind(&channels, c->argv[j].p, c->argv[j].len);
+        channel *ch = (channel *)dictFind(all, c->argv[j].p, c->argv[j].len);
         addReplyBulk(c, c->argv[j].p, c->argv[j].len);
         addReplyLongLong(c, ch ? ch->nsubs : 0);
     }
 }
 
+void pubsubChannelsCommand(client *c) { listChannels(c, &channels); }
+void pubsubShardchannelsCommand(client *c) { listChannels(c, &shardChannels); }
+void pubsubNumsubCommand(client *c) { countSubscribers(c, &channels); }
+void pubsubShardnumsubCommand(client *c) { countSubscribers(c, &shardChannels); }
 void pubsubNumpatCommand(client *c) { addReplyLongLong(c, (long long)dictSize(&patterns)); }
-
-void pubsubShardchannelsCommand(client *c) {
-    if (c->argc > 3) { addReplyErrorArity(c); return; }
-    addReplyArrayLen(c, 0);
-}
-
-void pubsubShardnumsubCommand(client *c) {
-    addReplyMapLen(c, c->argc - 2);
-    for (int j = 2; j < c->argc; j++) {
-        addReplyBulk(c, c->argv[j].p, c->argv[j].len);
-        addReplyLongLong(c, 0);
-    }
-}
 
 void pubsubHelpCommand(client *c) {
     static const char *help[] = {
@@ -330,13 +394,16 @@ int keyspaceEventsStringToFlags(const char *s) {
     return flags;
 }
 
+/* Writes flags as CONFIG GET shows them, the way Redis 7.0 does: "A" when
+ * every class is on, else the classes in the order g$lshzxetdn; then K, E, m.
+ * (With "A", an 'n' flag is kept but not shown, as in Redis.) */
 size_t keyspaceEventsFlagsToString(int flags, char *buf, size_t size) {
     size_t n = 0;
     if (size == 0) return 0;
     if ((flags & NOTIFY_ALL) == NOTIFY_ALL) {
         if (n + 1 < size) buf[n++] = 'A';
     } else {
-        static const char order[] = "g$lshzxetd";
+        static const char order[] = "g$lshzxetdn";
         for (const char *o = order; *o; o++)
             for (int i = 0; eventLetters[i].letter; i++)
                 if (eventLetters[i].letter == *o && (flags & eventLetters[i].flag) && n + 1 < size)
@@ -345,7 +412,6 @@ size_t keyspaceEventsFlagsToString(int flags, char *buf, size_t size) {
     if ((flags & NOTIFY_KEYSPACE) && n + 1 < size) buf[n++] = 'K';
     if ((flags & NOTIFY_KEYEVENT) && n + 1 < size) buf[n++] = 'E';
     if ((flags & NOTIFY_KEY_MISS) && n + 1 < size) buf[n++] = 'm';
-    if ((flags & NOTIFY_NEW) && n + 1 < size) buf[n++] = 'n';
     buf[n] = '\0';
     return n;
 }

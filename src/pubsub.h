@@ -32,16 +32,19 @@ void pubsubInit(void);
 void pubsubFreeClient(client *c);
 unsigned pubsubClientChannels(client *c);
 unsigned pubsubClientPatterns(client *c);
+unsigned pubsubClientShardChannels(client *c);
+/* Sends msg to the subscribers of channel ch and of the patterns matching it
+ * (not to shard subscribers); returns how many received it. */
 long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen);
 size_t pubsubTotalChannels(void);
 size_t pubsubTotalPatterns(void);
+size_t pubsubTotalShardChannels(void);
 
 void subscribeCommand(client *c);
 void unsubscribeCommand(client *c);
 void psubscribeCommand(client *c);
 void punsubscribeCommand(client *c);
 void publishCommand(client *c);
-void pubsubCommand(client *c);
 void pubsubChannelsCommand(client *c);
 void pubsubNumsubCommand(client *c);
 void pubsubNumpatCommand(client *c);

@@ -171,7 +171,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%llu\r\nevicted_clients:0\r\n"
                  "total_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
                  "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\n"
-                 "pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
+                 "pubsubshard_channels:%zu\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
                  "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
                  "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
                  "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
@@ -185,7 +185,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  (unsigned long long)s->rejectedConn, (unsigned long long)s->expiredkeys,
                  (unsigned long long)s->expiredTimeCapReached, (unsigned long long)s->evictedkeys,
                  (unsigned long long)s->keyspaceHits, (unsigned long long)s->keyspaceMisses,
-                 pubsubTotalChannels(), pubsubTotalPatterns(), (unsigned long long)s->unexpectedErrorReplies,
+                 pubsubTotalChannels(), pubsubTotalPatterns(), pubsubTotalShardChannels(), (unsigned long long)s->unexpectedErrorReplies,
                  (unsigned long long)s->totalErrorReplies, (unsigned long long)s->totalReadsProcessed,
                  (unsigned long long)s->totalWritesProcessed, (unsigned long long)s->clientQbufLimitDisconnections,
                  (unsigned long long)s->clientOutbufLimitDisconnections, dbTotalTombstones());
