@@ -141,6 +141,7 @@ run_unit() {
     fi
     (cd "$suite" && TERM=dumb exec tclsh tests/test_helper.tcl \
         --host 127.0.0.1 --port "$srv_port" --singledb --ignore-encoding --ignore-digest \
+        --baseport "$((40000 + ($$ % 50) * 200))" --portcount 200 \
         --skipfile "$here/skipfile" --tags "$tags" --timeout "$timeout" \
         --single "$unit") >"$log" 2>&1
     rc=$?
