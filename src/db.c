@@ -65,52 +65,6 @@ void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver) 
     for (int i = 0; i < nobservers; i++) observers[i](d, key, len, k, ver);
 }
 
-/* ---------- values ---------- */
-
-void freeValue(kv *k) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
-    k->v.ptr = NULL;
-    k->enc = ENC_INT;
-}
-
-void kvSetInt(kv *k, int64_t v) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
-    k->type = OBJ_STRING;
-    k->enc = ENC_INT;
-    k->v.i = v;
-}
-
-void kvSetBytes(kv *k, const char *p, size_t len) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) {
-        k->v.s = svalAssign(k->v.s, p, len);
-    } else {
-        freeValue(k);
-        k->v.s = svalNew(p, len);
-    }
-    k->type = OBJ_STRING;
-    k->enc = ENC_RAW;
-}
-
-const char *kvStringView(const kv *k, char *buf, size_t *len) {
-    if (k->enc == ENC_INT) {
-        *len = (size_t)ll2string(buf, 24, k->v.i);
-        return buf;
-    }
-    *len = k->v.s->len;
-    return k->v.s->buf;
-}
-
-sval *kvMakeRaw(kv *k) {
-    if (k->enc == ENC_INT) {
-        char buf[24];
-        size_t len;
-        const char *p = kvStringView(k, buf, &len);
-        k->v.s = svalNew(p, len);
-        k->enc = ENC_RAW;
-    }
-    return k->v.s;
-}
-
 /* ---------- lookups ---------- */
 
 kv *dbFind(db *d, const char *key, size_t len) {
@@ -193,14 +147,25 @@ kv *dbCreate(db *d, const char *key, size_t len, int type) {
     return k;
 }
 
-void dbWritten(db *d, kv *k, version ver) {
-    k->ver = ver;
+void dbTouched(db *d, kv *k, version ver) {
     k->lru = server.lruclock;
     if (d->tombs.used[0] + d->tombs.used[1]) {
         tombstone *t = (tombstone *)dictUnlink(&d->tombs, k->key, k->keylen);
         free(t);
     }
     dbKeyChanged(d, k->key, k->keylen, k, ver);
+}
+
+void dbWritten(db *d, kv *k, version ver) {
+    if (k->type == OBJ_STRING) {
+        if (k->enc == ENC_COUNTER) {
+            strCounter *sc = k->v.ptr;
+            regSet(&sc->r, ver, sc->view->buf, sc->view->len, NULL);
+        } else {
+            k->ver = ver;
+        }
+    }
+    dbTouched(d, k, ver);
 }
 
 static void addTombstone(db *d, const char *key, size_t len, version ver) {
@@ -269,7 +234,7 @@ long long dbTotalTombstones(void) {
 
 /* ---------- expiry ---------- */
 
-void setExpire(db *d, kv *k, int64_t when) {
+void setExpire(db *d, kv *k, int64_t when, version ver) {
     expireEntry *e = k->hasExpire ? findExpire(d, k) : NULL;
     if (!e) {
         e = malloc(sizeof(*e));
@@ -279,6 +244,7 @@ void setExpire(db *d, kv *k, int64_t when) {
         k->hasExpire = 1;
     }
     e->when = when;
+    e->ver = ver;
 }
 
 int removeExpire(db *d, kv *k) {

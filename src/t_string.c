@@ -32,13 +32,16 @@ static void storeString(kv *k, const char *p, size_t len) {
     else kvSetBytes(k, p, len);
 }
 
-/* Writes key = val (a whole new register value).  Returns the key. */
-static kv *setString(db *d, kv *k, const arg *key, const char *p, size_t len, int keepttl) {
+/* Writes key = val (a whole new register value) at one new version, with its
+ * deadline: kept (keepttl), set to `when` (> 0), or cleared.  Returns the key. */
+static kv *setString(db *d, kv *k, const arg *key, const char *p, size_t len, int keepttl, int64_t when) {
+    version v = nextVersion();
     if (!k) k = dbCreate(d, key->p, key->len, OBJ_STRING);
-    else if (k->type != OBJ_STRING) { freeValue(k); k->type = OBJ_STRING; }
+    else if (k->type != OBJ_STRING) { freeValue(k); k->type = OBJ_STRING; k->ver.stamp = 0; }
     storeString(k, p, len);
-    if (!keepttl) removeExpire(d, k);
-    dbWritten(d, k, nextVersion());
+    if (when > 0) setExpire(d, k, when, v);
+    else if (!keepttl) removeExpire(d, k);
+    dbWritten(d, k, v);
     return k;
 }
 
@@ -120,10 +123,10 @@ void setCommand(client *c) {
         if (k) replyStringValue(c, k);
         else addReplyNull(c);
     }
-    k = setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL);
+    int expiring = (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) != 0;
+    setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL, expiring ? when : 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
-    if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
-        setExpire(c->db, k, when);
+    if (expiring) {
         notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     }
     if (!(flags & SET_GET)) addReplyOK(c);
@@ -135,7 +138,7 @@ void setnxCommand(client *c) {
         addReplyLongLong(c, 0);
         return;
     }
-    setString(c->db, NULL, key, c->argv[2].p, c->argv[2].len, 0);
+    setString(c->db, NULL, key, c->argv[2].p, c->argv[2].len, 0, 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     addReplyLongLong(c, 1);
 }
@@ -150,8 +153,7 @@ static void setWithTtl(client *c, int unitMs, const char *name) {
     if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return; }
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
-    k = setString(c->db, k, key, c->argv[3].p, c->argv[3].len, 0);
-    setExpire(c->db, k, server.mstime + v);
+    setString(c->db, k, key, c->argv[3].p, c->argv[3].len, 0, server.mstime + v);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     addReplyOK(c);
@@ -181,7 +183,7 @@ void getsetCommand(client *c) {
     arg *key = &c->argv[1];
     kv *k = getGeneric(c, &failed);
     if (failed) return;
-    setString(c->db, k, key, c->argv[2].p, c->argv[2].len, 0);
+    setString(c->db, k, key, c->argv[2].p, c->argv[2].len, 0, 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
 }
 
@@ -206,11 +208,12 @@ void getexCommand(client *c) {
         dbDelete(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key->p, key->len, c->db->id);
     } else if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
-        setExpire(c->db, k, when);
-        dbWritten(c->db, k, nextVersion());
+        version v = nextVersion();
+        setExpire(c->db, k, when, v);
+        dbTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     } else if ((flags & SET_PERSIST) && removeExpire(c->db, k)) {
-        dbWritten(c->db, k, nextVersion());
+        dbTouched(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
     }
 }
@@ -240,7 +243,7 @@ static void msetGeneric(client *c, int nx) {
     for (int j = 1; j < c->argc; j += 2) {
         arg *key = &c->argv[j];
         kv *k = lookupKeyWrite(c->db, key->p, key->len);
-        setString(c->db, k, key, c->argv[j + 1].p, c->argv[j + 1].len, 0);
+        setString(c->db, k, key, c->argv[j + 1].p, c->argv[j + 1].len, 0, 0);
         notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     }
     if (nx) addReplyLongLong(c, 1);
@@ -262,7 +265,7 @@ void appendCommand(client *c) {
     arg *key = &c->argv[1], *val = &c->argv[2];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
     if (!k) {
-        k = setString(c->db, NULL, key, val->p, val->len, 0);
+        k = setString(c->db, NULL, key, val->p, val->len, 0, 0);
         /* APPEND creates raw bytes even when they look numeric, as Redis. */
         notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
         addReplyLongLong(c, (long long)val->len);
@@ -345,28 +348,42 @@ void setrangeCommand(client *c) {
 
 /* ---------- counters ---------- */
 
+/* The integer value of a string key for INCR: 1 with *v, or 0 if the value
+ * is not an integer (Redis's rules).  A missing key counts as 0. */
+static int stringIntValue(const kv *k, long long *v) {
+    if (!k) { *v = 0; return 1; }
+    if (k->enc == ENC_INT) { *v = k->v.i; return 1; }
+    if (k->enc == ENC_COUNTER) return regIntValue(&((const strCounter *)k->v.ptr)->r, v);
+    return string2ll(k->v.s->buf, k->v.s->len, v);
+}
+
+/* A counter operation on a string key, creating it if needed: the key turns
+ * into its counter form (SPEC: INCR family = PN-counter with observed reset). */
+static strCounter *counterFor(client *c, kv **kp, const arg *key, version v) {
+    if (!*kp) {
+        *kp = dbCreate(c->db, key->p, key->len, OBJ_STRING);
+        (*kp)->ver = v;
+    }
+    return kvCounter(*kp);
+}
+
 static void incrDecr(client *c, long long incr) {
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
-    long long value = 0;
-    if (k) {
-        if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
-        if (k->enc == ENC_INT) {
-            value = k->v.i;
-        } else if (!string2ll(k->v.s->buf, k->v.s->len, &value)) {
-            addReplyErrorNotInt(c);
-            return;
-        }
-    }
+    long long value;
+    if (k && k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    if (!stringIntValue(k, &value)) { addReplyErrorNotInt(c); return; }
     if ((incr < 0 && value < 0 && incr < (LLONG_MIN - value)) ||
         (incr > 0 && value > 0 && incr > (LLONG_MAX - value))) {
         addReplyError(c, "ERR increment or decrement would overflow");
         return;
     }
+    version v = nextVersion();
+    strCounter *sc = counterFor(c, &k, key, v);
+    regIncrBy(&sc->r, server.nodeId, incr, NULL);
     value += incr;
-    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
-    kvSetInt(k, value);
-    dbWritten(c->db, k, nextVersion());
+    kvCounterRefresh(k);
+    dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
     addReplyLongLong(c, value);
 }
@@ -402,18 +419,17 @@ void incrbyfloatCommand(client *c) {
         if (!string2ld(p, len, &value)) { addReplyErrorNotFloat(c); return; }
     }
     if (getLongDoubleFromArg(c, &c->argv[2], &incr, NULL) < 0) return;
-    value += incr;
-    if (isnan(value) || isinf(value)) {
+    if (isnan(value + incr) || isinf(value + incr)) {
         addReplyError(c, "ERR increment would produce NaN or Infinity");
         return;
     }
-    char out[5120];
-    int len = ld2string(out, sizeof(out), value);
-    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
-    storeString(k, out, (size_t)len);
-    dbWritten(c->db, k, nextVersion());
+    version v = nextVersion();
+    strCounter *sc = counterFor(c, &k, key, v);
+    regIncrByFloat(&sc->r, server.nodeId, incr, NULL);
+    kvCounterRefresh(k);
+    dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key->p, key->len, c->db->id);
-    addReplyBulk(c, out, (size_t)len);
+    addReplyBulk(c, sc->view->buf, sc->view->len);
 }
 
 /* ---------- LCS ---------- */
