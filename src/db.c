@@ -31,11 +31,6 @@ static const char *expireKeyOf(const dictLink *n, size_t *len) {
     return e->k->key;
 }
 
-static const char *tombKeyOf(const dictLink *n, size_t *len) {
-    const tombstone *t = (const tombstone *)n;
-    *len = t->keylen;
-    return t->key;
-}
 
 const char *watchedKeyOf(const dictLink *n, size_t *len);
 
@@ -47,7 +42,7 @@ void dbInitAll(int count) {
         dbs[i].id = i;
         dictInit(&dbs[i].keys, kvKeyOf);
         dictInit(&dbs[i].expires, expireKeyOf);
-        dictInit(&dbs[i].tombs, tombKeyOf);
+        tombsInit(&dbs[i].tombs);
         dictInit(&dbs[i].watched, watchedKeyOf);
     }
 }
@@ -149,10 +144,7 @@ kv *dbCreate(db *d, const char *key, size_t len, int type) {
 
 void dbTouched(db *d, kv *k, version ver) {
     k->lru = server.lruclock;
-    if (d->tombs.used[0] + d->tombs.used[1]) {
-        tombstone *t = (tombstone *)dictUnlink(&d->tombs, k->key, k->keylen);
-        free(t);
-    }
+    tombsForget(&d->tombs, k->key, k->keylen);
     dbKeyChanged(d, k->key, k->keylen, k, ver);
 }
 
@@ -168,20 +160,6 @@ void dbWritten(db *d, kv *k, version ver) {
     dbTouched(d, k, ver);
 }
 
-static void addTombstone(db *d, const char *key, size_t len, version ver) {
-    tombstone *t = (tombstone *)dictFind(&d->tombs, key, len);
-    if (t) {
-        if (versionCmp(ver, t->ver) > 0) t->ver = ver;
-        return;
-    }
-    t = malloc(sizeof(tombstone) + len);
-    if (!t) abort();
-    t->ver = ver;
-    t->keylen = (uint32_t)len;
-    memcpy(t->key, key, len);
-    dictAdd(&d->tombs, &t->link);
-}
-
 static void unlinkKey(db *d, kv *k) {
     if (k->hasExpire) {
         expireEntry *e = (expireEntry *)dictUnlink(&d->expires, k->key, k->keylen);
@@ -192,7 +170,7 @@ static void unlinkKey(db *d, kv *k) {
 
 void dbDelete(db *d, kv *k, version ver) {
     unlinkKey(d, k);
-    addTombstone(d, k->key, k->keylen, ver);
+    tombsRecord(&d->tombs, k->key, k->keylen, ver);
     dbKeyChanged(d, k->key, k->keylen, NULL, ver);
     freeValue(k);
     free(k);
@@ -205,26 +183,9 @@ int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
     return 1;
 }
 
-tombstone *dbFindTombstone(db *d, const char *key, size_t len) {
-    return (tombstone *)dictFind(&d->tombs, key, len);
-}
+tombstone *dbFindTombstone(db *d, const char *key, size_t len) { return tombsFind(&d->tombs, key, len); }
 
-size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) {
-    size_t n = 0;
-    dictIter it;
-    dictIterSafe(&it, &d->tombs);
-    dictLink *l;
-    while (n < max && (l = dictNext(&it))) {
-        tombstone *t = (tombstone *)l;
-        if (t->ver.stamp <= ackedStamp) {
-            dictUnlink(&d->tombs, t->key, t->keylen);
-            free(t);
-            n++;
-        }
-    }
-    dictIterEnd(&it);
-    return n;
-}
+size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) { return tombsCollect(&d->tombs, ackedStamp, max); }
 
 long long dbTotalTombstones(void) {
     long long n = 0;
@@ -329,7 +290,7 @@ typedef struct flushCtx {
 static void flushOne(dictLink *l, void *ctx) {
     flushCtx *f = ctx;
     kv *k = (kv *)l;
-    addTombstone(f->d, k->key, k->keylen, f->ver);
+    tombsRecord(&f->d->tombs, k->key, k->keylen, f->ver);
     dbKeyChanged(f->d, k->key, k->keylen, NULL, f->ver);
 }
 

@@ -18,6 +18,7 @@
 #include "dict.h"
 #include "hlc.h"
 #include "object.h"
+#include "crdt_key.h"
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
 enum { ENC_RAW = 0, ENC_INT = 1, ENC_COUNTER = 2, ENC_CRDT = 3 };
@@ -46,12 +47,6 @@ typedef struct kv {
     char key[];
 } kv;
 
-typedef struct tombstone {
-    dictLink link;
-    version ver;
-    uint32_t keylen;
-    char key[];
-} tombstone;
 
 typedef struct expireEntry {
     dictLink link;
