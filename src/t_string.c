@@ -105,7 +105,8 @@ void setCommand(client *c) {
     int64_t when = 0;
     if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &when, "set") < 0) return;
     arg *key = &c->argv[1], *val = &c->argv[2];
-    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    /* SET ... GET reads the old value as GET does (hit/miss, keymiss event). */
+    kv *k = (flags & SET_GET) ? lookupKeyRead(c->db, key->p, key->len) : lookupKeyWrite(c->db, key->p, key->len);
     if ((flags & SET_GET) && k && k->type != OBJ_STRING) {
         addReplyErrorWrongType(c);
         return;
