@@ -234,29 +234,31 @@ void dictReplaceNode(dict *d, dictLink *old, dictLink *new_) {
     assert(0 && "dictReplaceNode: node not linked");
 }
 
+/* Uniform over entries while no chain is longer than MAXCHAIN: a slot is drawn
+ * (empty ones too) and then position rnd() % MAXCHAIN in its chain, retrying
+ * when that position is empty, so every entry has the same chance. */
 dictLink *dictRandom(dict *d, uint64_t (*rnd)(void)) {
     if (dictSize(d) == 0) return NULL;
     if (dictIsRehashing(d)) dictRehashStep(d);
-    dictLink *head;
-    if (dictIsRehashing(d)) {
-        /* Buckets of table[0] below rehashidx are empty: draw from the rest
-         * of table[0] followed by the whole of table[1]. */
-        uint64_t start = (uint64_t)d->rehashidx;
-        uint64_t span = d->size[0] + d->size[1] - start;
-        do {
+    enum { MAXCHAIN = 8 };
+    for (;;) {
+        dictLink *head;
+        if (dictIsRehashing(d)) {
+            uint64_t start = (uint64_t)d->rehashidx;
+            uint64_t span = d->size[0] + d->size[1] - start;
             uint64_t h = start + rnd() % span;
             head = h < d->size[0] ? d->table[0][h] : d->table[1][h - d->size[0]];
-        } while (head == NULL);
-    } else {
-        do {
+        } else {
             head = d->table[0][rnd() & dictMask(d, 0)];
-        } while (head == NULL);
+        }
+        uint64_t chainLen = 0;
+        for (dictLink *node = head; node; node = node->next) chainLen++;
+        if (chainLen == 0) continue;
+        uint64_t pick = rnd() % (chainLen > MAXCHAIN ? chainLen : MAXCHAIN);
+        if (pick >= chainLen) continue;
+        while (pick--) head = head->next;
+        return head;
     }
-    uint64_t chainLen = 0;
-    for (dictLink *node = head; node; node = node->next) chainLen++;
-    uint64_t pick = rnd() % chainLen;
-    while (pick--) head = head->next;
-    return head;
 }
 
 static uint64_t reverseBits(uint64_t v) {
