@@ -197,14 +197,40 @@ size_t kvValueMemory(const kv *k) {
     return 0;
 }
 
+/* The encoding Redis 7.0 would report for the same contents with default
+ * settings (sets: intset up to 512 integers; hashes: listpack up to 128
+ * fields of at most 64 bytes), so that tools reading OBJECT ENCODING see
+ * familiar names.  lattice's own representation is the CRDT either way. */
 const char *kvEncodingName(const kv *k) {
     switch (k->type) {
     case OBJ_STRING:
         if (k->enc == ENC_INT) return "int";
         if (k->enc == ENC_COUNTER) return "raw";
         return k->v.s->len <= 44 ? "embstr" : "raw";
-    case OBJ_SET: return orsetCard(k->v.ptr) <= 128 ? "listpack" : "hashtable";
-    case OBJ_HASH: return ormapLen(k->v.ptr) <= 128 ? "listpack" : "hashtable";
+    case OBJ_SET: {
+        if (orsetCard(k->v.ptr) > 512) return "hashtable";
+        orsetIter it;
+        orsetIterInit(&it, k->v.ptr);
+        const char *m;
+        size_t len;
+        long long ll;
+        while (orsetIterNext(&it, &m, &len))
+            if (!string2ll(m, len, &ll)) return "hashtable";
+        return "intset";
+    }
+    case OBJ_HASH: {
+        if (ormapLen(k->v.ptr) > 128) return "hashtable";
+        ormapIter it;
+        ormapIterInit(&it, k->v.ptr);
+        const char *f;
+        size_t flen;
+        char buf[5200];
+        while (ormapIterNext(&it, &f, &flen)) {
+            size_t vlen;
+            if (flen > 64 || !ormapGet(k->v.ptr, f, flen, buf, &vlen) || vlen > 64) return "hashtable";
+        }
+        return "listpack";
+    }
     }
     return "raw";
 }
