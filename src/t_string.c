@@ -383,7 +383,9 @@ static void incrDecr(client *c, long long incr) {
     strCounter *sc = counterFor(c, &k, key, v);
     regIncrBy(&sc->r, server.nodeId, incr, NULL);
     value += incr;
-    kvCounterRefresh(k);
+    /* The register's value is now exactly `value`: format it directly. */
+    char buf[24];
+    sc->view = svalAssign(sc->view, buf, (size_t)ll2string(buf, sizeof(buf), value));
     dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
     addReplyLongLong(c, value);
