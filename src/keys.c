@@ -271,7 +271,7 @@ static void ttlGeneric(client *c, int output) {
         addReplyLongLong(c, ttl < 0 ? 0 : ttl);
         break;
     }
-    case 2: addReplyLongLong(c, (when + 500) / 1000); break;
+    case 2: addReplyLongLong(c, when / 1000 + (when % 1000 >= 500)); break;   /* no overflow near LLONG_MAX */
     default: addReplyLongLong(c, when); break;
     }
 }

@@ -52,47 +52,55 @@ static void replyStringValue(client *c, const kv *k) {
     addReplyBulk(c, p, len);
 }
 
-/* Parses EX/PX/EXAT/PXAT/KEEPTTL/PERSIST/NX/XX/GET options from argv[from..].
- * `allowed` masks which options the command takes.  Returns 0, or -1 after
- * replying with the error. */
-static int parseExpireOptions(client *c, int from, int allowed, int *flags, int64_t *when, const char *cmdname) {
+#define SET_EXPIRE_KINDS (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
+
+/* Parses EX/PX/EXAT/PXAT/KEEPTTL/PERSIST/NX/XX/GET options from argv[from..],
+ * with Redis's rules: an option may repeat (the last expire value counts) but
+ * may not be combined with one it excludes.  `allowed` masks which options the
+ * command takes; *expireArg is the expire value, if any.  Returns 0, or -1
+ * after replying with the error. */
+static int parseExpireOptions(client *c, int from, int allowed, int *flags, arg **expireArg) {
     *flags = 0;
-    arg *expireArg = NULL;
+    *expireArg = NULL;
     for (int j = from; j < c->argc; j++) {
         arg *a = &c->argv[j];
         int hasNext = j + 1 < c->argc;
+        int kind = 0;
+        if (argEq(a, "ex")) kind = SET_EX;
+        else if (argEq(a, "px")) kind = SET_PX;
+        else if (argEq(a, "exat")) kind = SET_EXAT;
+        else if (argEq(a, "pxat")) kind = SET_PXAT;
         if ((allowed & SET_NX) && argEq(a, "nx") && !(*flags & SET_XX)) *flags |= SET_NX;
         else if ((allowed & SET_XX) && argEq(a, "xx") && !(*flags & SET_NX)) *flags |= SET_XX;
         else if ((allowed & SET_GET) && argEq(a, "get")) *flags |= SET_GET;
-        else if ((allowed & SET_KEEPTTL) && argEq(a, "keepttl") &&
-                 !(*flags & (SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_KEEPTTL;
-        else if ((allowed & SET_PERSIST) && argEq(a, "persist") &&
-                 !(*flags & (SET_KEEPTTL | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_PERSIST;
-        else if (hasNext && !(*flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) {
-            int f = 0;
-            if (argEq(a, "ex")) f = SET_EX;
-            else if (argEq(a, "px")) f = SET_PX;
-            else if (argEq(a, "exat")) f = SET_EXAT;
-            else if (argEq(a, "pxat")) f = SET_PXAT;
-            if (!f) { addReplyErrorSyntax(c); return -1; }
-            *flags |= f;
-            expireArg = &c->argv[++j];
+        else if ((allowed & SET_KEEPTTL) && argEq(a, "keepttl") && !(*flags & (SET_PERSIST | SET_EXPIRE_KINDS)))
+            *flags |= SET_KEEPTTL;
+        else if ((allowed & SET_PERSIST) && argEq(a, "persist") && !(*flags & (SET_KEEPTTL | SET_EXPIRE_KINDS)))
+            *flags |= SET_PERSIST;
+        else if (kind && hasNext && !(*flags & (SET_KEEPTTL | SET_PERSIST | (SET_EXPIRE_KINDS & ~kind)))) {
+            *flags |= kind;
+            *expireArg = &c->argv[++j];
         } else {
             addReplyErrorSyntax(c);
             return -1;
         }
     }
-    if (!expireArg) return 0;
+    return 0;
+}
+
+/* Turns the expire value of EX/PX/EXAT/PXAT into an absolute deadline in ms.
+ * Returns 0, or -1 after replying with Redis's error. */
+static int expireArgToDeadline(client *c, int flags, arg *expireArg, const char *cmdname, int64_t *when) {
     long long v;
     if (getLongLongFromArg(c, expireArg, &v, NULL) < 0) return -1;
     char err[96];
     snprintf(err, sizeof(err), "ERR invalid expire time in '%s' command", cmdname);
-    if (v <= 0 || ((*flags & (SET_EX | SET_EXAT)) && v > LLONG_MAX / 1000)) {
+    if (v <= 0 || ((flags & (SET_EX | SET_EXAT)) && v > LLONG_MAX / 1000)) {
         addReplyError(c, err);
         return -1;
     }
-    if (*flags & (SET_EX | SET_EXAT)) v *= 1000;
-    if (*flags & (SET_EX | SET_PX)) {
+    if (flags & (SET_EX | SET_EXAT)) v *= 1000;
+    if (flags & (SET_EX | SET_PX)) {
         if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return -1; }
         v += server.mstime;
     }
@@ -103,7 +111,9 @@ static int parseExpireOptions(client *c, int from, int allowed, int *flags, int6
 void setCommand(client *c) {
     int flags;
     int64_t when = 0;
-    if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &when, "set") < 0) return;
+    arg *expireArg;
+    if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &expireArg) < 0) return;
+    if (expireArg && expireArgToDeadline(c, flags, expireArg, "set", &when) < 0) return;
     arg *key = &c->argv[1], *val = &c->argv[2];
     /* SET ... GET reads the old value as GET does (hit/miss, keymiss event). */
     kv *k = (flags & SET_GET) ? lookupKeyRead(c->db, key->p, key->len) : lookupKeyWrite(c->db, key->p, key->len);
@@ -124,7 +134,7 @@ void setCommand(client *c) {
         if (k) replyStringValue(c, k);
         else addReplyNull(c);
     }
-    int expiring = (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) != 0;
+    int expiring = (flags & SET_EXPIRE_KINDS) != 0;
     setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL, expiring ? when : 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     if (expiring) {
@@ -200,11 +210,15 @@ void getdelCommand(client *c) {
 void getexCommand(client *c) {
     int flags;
     int64_t when = 0;
-    if (parseExpireOptions(c, 2, SET_PERSIST, &flags, &when, "getex") < 0) return;
-    int failed;
+    arg *expireArg;
+    if (parseExpireOptions(c, 2, SET_PERSIST, &flags, &expireArg) < 0) return;
     arg *key = &c->argv[1];
-    kv *k = getGeneric(c, &failed);
-    if (!k) return;
+    /* As Redis: the key first (a missing one answers nil), then the expire value. */
+    kv *k = lookupKeyRead(c->db, key->p, key->len);
+    if (!k) { addReplyNull(c); return; }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    if (expireArg && expireArgToDeadline(c, flags, expireArg, "getex", &when) < 0) return;
+    replyStringValue(c, k);
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= server.mstime) {
         dbDelete(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key->p, key->len, c->db->id);
