@@ -49,6 +49,7 @@ void sscanCommand(client *c);
 
 /* t_hash.c */
 void hsetCommand(client *c);
+void hmsetCommand(client *c);
 void hsetnxCommand(client *c);
 void hgetCommand(client *c);
 void hmgetCommand(client *c);

@@ -105,6 +105,8 @@ void kvSetBytes(kv *k, const char *p, size_t len);
 const char *kvStringView(const kv *k, char *buf, size_t *len);
 /* Turns a string value into editable raw bytes (dbWritten must follow). */
 sval *kvMakeRaw(kv *k);
+/* Stores back the buffer from kvMakeRaw after svalGrow may have moved it. */
+void kvRawUpdated(kv *k, sval *s);
 /* The counter form of a string key, converting a plain string (its bytes
  * become the register's base at k->ver) or an empty new key. */
 strCounter *kvCounter(kv *k);

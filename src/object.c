@@ -128,6 +128,11 @@ sval *kvMakeRaw(kv *k) {
     return k->v.s;
 }
 
+void kvRawUpdated(kv *k, sval *s) {
+    if (k->enc == ENC_COUNTER) ((strCounter *)k->v.ptr)->view = s;
+    else k->v.s = s;
+}
+
 void kvCounterRefresh(kv *k) {
     strCounter *sc = k->v.ptr;
     char buf[5200];

@@ -292,7 +292,7 @@ void appendCommand(client *c) {
     if (checkStringLength(c, (long long)(old + val->len)) < 0) return;
     s = svalGrow(s, old + val->len);
     memcpy(s->buf + old, val->p, val->len);
-    k->v.s = s;
+    kvRawUpdated(k, s);
     dbWritten(c->db, k, nextVersion());
     notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
     addReplyLongLong(c, (long long)s->len);
@@ -355,7 +355,7 @@ void setrangeCommand(client *c) {
     sval *s = kvMakeRaw(k);
     s = svalGrow(s, (size_t)offset + val->len);
     memcpy(s->buf + offset, val->p, val->len);
-    k->v.s = s;
+    kvRawUpdated(k, s);
     dbWritten(c->db, k, nextVersion());
     notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key->p, key->len, c->db->id);
     addReplyLongLong(c, (long long)s->len);
