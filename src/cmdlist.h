@@ -28,6 +28,43 @@ void incrbyCommand(client *c);
 void decrbyCommand(client *c);
 void incrbyfloatCommand(client *c);
 
+/* t_set.c */
+void saddCommand(client *c);
+void sremCommand(client *c);
+void smembersCommand(client *c);
+void sismemberCommand(client *c);
+void smismemberCommand(client *c);
+void scardCommand(client *c);
+void spopCommand(client *c);
+void srandmemberCommand(client *c);
+void smoveCommand(client *c);
+void sinterCommand(client *c);
+void sintercardCommand(client *c);
+void sinterstoreCommand(client *c);
+void sunionCommand(client *c);
+void sunionstoreCommand(client *c);
+void sdiffCommand(client *c);
+void sdiffstoreCommand(client *c);
+void sscanCommand(client *c);
+
+/* t_hash.c */
+void hsetCommand(client *c);
+void hmsetCommand(client *c);
+void hsetnxCommand(client *c);
+void hgetCommand(client *c);
+void hmgetCommand(client *c);
+void hdelCommand(client *c);
+void hlenCommand(client *c);
+void hstrlenCommand(client *c);
+void hexistsCommand(client *c);
+void hkeysCommand(client *c);
+void hvalsCommand(client *c);
+void hgetallCommand(client *c);
+void hincrbyCommand(client *c);
+void hincrbyfloatCommand(client *c);
+void hrandfieldCommand(client *c);
+void hscanCommand(client *c);
+
 /* t_bitmap.c */
 void setbitCommand(client *c);
 void getbitCommand(client *c);
@@ -38,6 +75,8 @@ void bitfieldCommand(client *c);
 void bitfieldroCommand(client *c);
 
 /* keys.c */
+/* SCAN-family cursor, parsed as Redis does; replies the error itself. */
+int parseScanCursor(client *c, const arg *a, unsigned long long *cursor);
 void delCommand(client *c);
 void unlinkCommand(client *c);
 void existsCommand(client *c);

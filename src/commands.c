@@ -32,8 +32,10 @@
 #define CMD(n, p, ar, fl, acl, f, l, s, g, since, sum) \
     { n, p, ar, fl, acl, f, l, s, sum, since, g, NULL, NULL, NULL, NULL, "", 0, 0, 0, 0 }
 #define SUB(n, p, ar, fl, acl, f, l, s, since, sum) CMD(n, p, ar, fl, acl, f, l, s, NULL, since, sum)
-#define CONTAINER(n, ar, fl, acl, g, since, sum, subs) \
-    { n, NULL, ar, fl, acl, 0, 0, 0, sum, since, g, NULL, NULL, subs, NULL, "", 0, 0, 0, 0 }
+#define CONTAINER(n, ar, fl, acl, g, since, sum, subs) CONTAINER_PROC(n, NULL, ar, fl, acl, g, since, sum, subs)
+/* A container that also runs on its own (COMMAND with no subcommand). */
+#define CONTAINER_PROC(n, p, ar, fl, acl, g, since, sum, subs) \
+    { n, p, ar, fl, acl, 0, 0, 0, sum, since, g, NULL, NULL, subs, NULL, "", 0, 0, 0, 0 }
 #define END { NULL, NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "", 0, 0, 0, 0 }
 
 static command objectSubs[] = {
@@ -76,7 +78,7 @@ static command configSubs[] = {
 static command commandSubs[] = {
     SUB("count", commandCountCommand, 2, L | T, "@slow @connection", 0, 0, 0, "2.8.13", "Returns a count of commands."),
     SUB("docs", commandDocsCommand, -2, L | T, "@slow @connection", 0, 0, 0, "7.0.0", "Returns documentary information about one, multiple or all commands."),
-    SUB("getkeys", commandGetkeysCommand, -3, L | T, "@slow @connection", 0, 0, 0, "2.8.13", "Extracts the key names from an arbitrary command."),
+    SUB("getkeys", commandGetkeysCommand, -4, L | T, "@slow @connection", 0, 0, 0, "2.8.13", "Extracts the key names from an arbitrary command."),
     SUB("help", commandHelpCommand, 2, L | T, "@slow @connection", 0, 0, 0, "5.0.0", "Returns helpful text about the different subcommands."),
     SUB("info", commandInfoCommand, -2, L | T, "@slow @connection", 0, 0, 0, "2.8.13", "Returns information about one, multiple or all commands."),
     SUB("list", commandListCommand, -2, L | T, "@slow @connection", 0, 0, 0, "7.0.0", "Returns a list of command names."),
@@ -137,6 +139,41 @@ static command table[] = {
     CMD("setrange", setrangeCommand, 4, W | M, "@write @string @slow", 1, 1, 1, "string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
     CMD("strlen", strlenCommand, 2, R | F, "@read @string @fast", 1, 1, 1, "string", "2.2.0", "Returns the length of a string value."),
     CMD("substr", getrangeCommand, 4, R, "@read @string @slow", 1, 1, 1, "string", "1.0.0", "Returns a substring from string value."),
+    /* sets */
+    CMD("sadd", saddCommand, -3, W | M | F, "@write @set @fast", 1, 1, 1, "set", "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist."),
+    CMD("scard", scardCommand, 2, R | F, "@read @set @fast", 1, 1, 1, "set", "1.0.0", "Returns the number of members in a set."),
+    CMD("sdiff", sdiffCommand, -2, R, "@read @set @slow", 1, -1, 1, "set", "1.0.0", "Returns the difference of multiple sets."),
+    CMD("sdiffstore", sdiffstoreCommand, -3, W | M, "@write @set @slow", 1, -1, 1, "set", "1.0.0", "Stores the difference of multiple sets in a key."),
+    CMD("sinter", sinterCommand, -2, R, "@read @set @slow", 1, -1, 1, "set", "1.0.0", "Returns the intersect of multiple sets."),
+    CMD("sintercard", sintercardCommand, -3, R, "@read @set @slow", 2, -1, 1, "set", "7.0.0", "Returns the number of members of the intersect of multiple sets."),
+    CMD("sinterstore", sinterstoreCommand, -3, W | M, "@write @set @slow", 1, -1, 1, "set", "1.0.0", "Stores the intersect of multiple sets in a key."),
+    CMD("sismember", sismemberCommand, 3, R | F, "@read @set @fast", 1, 1, 1, "set", "1.0.0", "Determines whether a member belongs to a set."),
+    CMD("smembers", smembersCommand, 2, R, "@read @set @slow", 1, 1, 1, "set", "1.0.0", "Returns all members of a set."),
+    CMD("smismember", smismemberCommand, -3, R | F, "@read @set @fast", 1, 1, 1, "set", "6.2.0", "Determines whether multiple members belong to a set."),
+    CMD("smove", smoveCommand, 4, W | F, "@write @set @fast", 1, 2, 1, "set", "1.0.0", "Moves a member from one set to another."),
+    CMD("spop", spopCommand, -2, W | F, "@write @set @fast", 1, 1, 1, "set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."),
+    CMD("srandmember", srandmemberCommand, -2, R, "@read @set @slow", 1, 1, 1, "set", "1.0.0", "Get one or multiple random members from a set"),
+    CMD("srem", sremCommand, -3, W | F, "@write @set @fast", 1, 1, 1, "set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed."),
+    CMD("sscan", sscanCommand, -3, R, "@read @set @slow", 1, 1, 1, "set", "2.8.0", "Iterates over members of a set."),
+    CMD("sunion", sunionCommand, -2, R, "@read @set @slow", 1, -1, 1, "set", "1.0.0", "Returns the union of multiple sets."),
+    CMD("sunionstore", sunionstoreCommand, -3, W | M, "@write @set @slow", 1, -1, 1, "set", "1.0.0", "Stores the union of multiple sets in a key."),
+    /* hashes */
+    CMD("hdel", hdelCommand, -3, W | F, "@write @hash @fast", 1, 1, 1, "hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."),
+    CMD("hexists", hexistsCommand, 3, R | F, "@read @hash @fast", 1, 1, 1, "hash", "2.0.0", "Determines whether a field exists in a hash."),
+    CMD("hget", hgetCommand, 3, R | F, "@read @hash @fast", 1, 1, 1, "hash", "2.0.0", "Returns the value of a field in a hash."),
+    CMD("hgetall", hgetallCommand, 2, R, "@read @hash @slow", 1, 1, 1, "hash", "2.0.0", "Returns all fields and values in a hash."),
+    CMD("hincrby", hincrbyCommand, 4, W | M | F, "@write @hash @fast", 1, 1, 1, "hash", "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist."),
+    CMD("hincrbyfloat", hincrbyfloatCommand, 4, W | M | F, "@write @hash @fast", 1, 1, 1, "hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist."),
+    CMD("hkeys", hkeysCommand, 2, R, "@read @hash @slow", 1, 1, 1, "hash", "2.0.0", "Returns all fields in a hash."),
+    CMD("hlen", hlenCommand, 2, R | F, "@read @hash @fast", 1, 1, 1, "hash", "2.0.0", "Returns the number of fields in a hash."),
+    CMD("hmget", hmgetCommand, -3, R | F, "@read @hash @fast", 1, 1, 1, "hash", "2.0.0", "Returns the values of all fields in a hash."),
+    CMD("hmset", hmsetCommand, -4, W | M | F, "@write @hash @fast", 1, 1, 1, "hash", "2.0.0", "Sets the values of multiple fields."),
+    CMD("hrandfield", hrandfieldCommand, -2, R, "@read @hash @slow", 1, 1, 1, "hash", "6.2.0", "Returns one or more random fields from a hash."),
+    CMD("hscan", hscanCommand, -3, R, "@read @hash @slow", 1, 1, 1, "hash", "2.8.0", "Iterates over fields and values of a hash."),
+    CMD("hset", hsetCommand, -4, W | M | F, "@write @hash @fast", 1, 1, 1, "hash", "2.0.0", "Creates or modifies the value of a field in a hash."),
+    CMD("hsetnx", hsetnxCommand, 4, W | M | F, "@write @hash @fast", 1, 1, 1, "hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist."),
+    CMD("hstrlen", hstrlenCommand, 3, R | F, "@read @hash @fast", 1, 1, 1, "hash", "3.2.0", "Returns the length of the value of a field."),
+    CMD("hvals", hvalsCommand, 2, R, "@read @hash @slow", 1, 1, 1, "hash", "2.0.0", "Returns all values in a hash."),
     /* bitmaps */
     CMD("bitcount", bitcountCommand, -2, R, "@read @bitmap @slow", 1, 1, 1, "bitmap", "2.6.0", "Counts the number of set bits (population counting) in a string."),
     CMD("bitfield", bitfieldCommand, -2, W | M, "@write @bitmap @slow", 1, 1, 1, "bitmap", "3.2.0", "Performs arbitrary bitfield integer operations on strings."),
@@ -199,7 +236,7 @@ static command table[] = {
     CMD("unsubscribe", unsubscribeCommand, -1, P | S | L | T, "@pubsub @slow", 0, 0, 0, "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
     /* server */
     CMD("bgsave", bgsaveCommand, -1, A | S, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Asynchronously saves the database(s) to disk."),
-    CONTAINER("command", -1, L | T, "@slow @connection", "server", "2.8.13", "Returns detailed information about all commands.", commandSubs),
+    CONTAINER_PROC("command", commandCommand, -1, L | T, "@slow @connection", "server", "2.8.13", "Returns detailed information about all commands.", commandSubs),
     CONTAINER("config", -2, 0, "@slow", "server", "2.0.0", "A container for server configuration commands.", configSubs),
     CMD("debug", debugCommand, -2, A | S | L | T, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "A container for debugging commands."),
     CONTAINER("function", -2, 0, "@slow", "scripting", "7.0.0", "A container for function commands.", functionSubs),
@@ -332,6 +369,15 @@ void resetCommandStats(void) {
 static void rejectCommand(client *c, command *cmd, const char *err) {
     if (cmd) cmd->rejectedCalls++;
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+    if (cmd && cmd->proc == execCommand && (c->flags & CLIENT_MULTI)) {
+        /* EXEC refused: the transaction is over, as in Redis. */
+        char msg[600];
+        snprintf(msg, sizeof(msg), "EXECABORT Transaction discarded because of: %s",
+                 strncmp(err, "ERR ", 4) == 0 ? err + 4 : err);
+        addReplyError(c, msg);
+        discardTransaction(c);
+        return;
+    }
     addReplyError(c, err);
 }
 
@@ -341,18 +387,19 @@ void call(client *c, command *cmd) {
     inCall = 1;
     callFailed = 0;
     c->cmd = cmd;
+    c->lastcmd = cmd;           /* CLIENT INFO shows the command being run */
     c->flags |= CLIENT_EXECUTING;
-    if (monitorsActive() && !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) && cmd->proc != execCommand)
-        monitorFeed(c, c->dbid);
     cmd->proc(c);
     c->flags &= ~CLIENT_EXECUTING;
+    /* Monitors see the command after it ran, with the db it left selected. */
+    if (monitorsActive() && !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) && cmd->proc != execCommand)
+        monitorFeed(c, c->dbid);
     int64_t dur = ustime() - start;
     cmd->calls++;
     cmd->usec += (uint64_t)dur;
     if (callFailed) cmd->failedCalls++;
     inCall = prevIn;
     callFailed = prevFailed;
-    c->lastcmd = cmd;
     c->totalCommands++;
     server.stat.numcommands++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG) && cmd->proc != execCommand) slowlogPushEntryIfNeeded(c, dur);

@@ -31,11 +31,6 @@ static const char *expireKeyOf(const dictLink *n, size_t *len) {
     return e->k->key;
 }
 
-static const char *tombKeyOf(const dictLink *n, size_t *len) {
-    const tombstone *t = (const tombstone *)n;
-    *len = t->keylen;
-    return t->key;
-}
 
 const char *watchedKeyOf(const dictLink *n, size_t *len);
 
@@ -47,7 +42,7 @@ void dbInitAll(int count) {
         dbs[i].id = i;
         dictInit(&dbs[i].keys, kvKeyOf);
         dictInit(&dbs[i].expires, expireKeyOf);
-        dictInit(&dbs[i].tombs, tombKeyOf);
+        tombsInit(&dbs[i].tombs);
         dictInit(&dbs[i].watched, watchedKeyOf);
     }
 }
@@ -63,52 +58,6 @@ void dbAddObserver(keyChangeObserver fn) {
 void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver) {
     server.dirty++;
     for (int i = 0; i < nobservers; i++) observers[i](d, key, len, k, ver);
-}
-
-/* ---------- values ---------- */
-
-void freeValue(kv *k) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
-    k->v.ptr = NULL;
-    k->enc = ENC_INT;
-}
-
-void kvSetInt(kv *k, int64_t v) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) svalFree(k->v.s);
-    k->type = OBJ_STRING;
-    k->enc = ENC_INT;
-    k->v.i = v;
-}
-
-void kvSetBytes(kv *k, const char *p, size_t len) {
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) {
-        k->v.s = svalAssign(k->v.s, p, len);
-    } else {
-        freeValue(k);
-        k->v.s = svalNew(p, len);
-    }
-    k->type = OBJ_STRING;
-    k->enc = ENC_RAW;
-}
-
-const char *kvStringView(const kv *k, char *buf, size_t *len) {
-    if (k->enc == ENC_INT) {
-        *len = (size_t)ll2string(buf, 24, k->v.i);
-        return buf;
-    }
-    *len = k->v.s->len;
-    return k->v.s->buf;
-}
-
-sval *kvMakeRaw(kv *k) {
-    if (k->enc == ENC_INT) {
-        char buf[24];
-        size_t len;
-        const char *p = kvStringView(k, buf, &len);
-        k->v.s = svalNew(p, len);
-        k->enc = ENC_RAW;
-    }
-    return k->v.s;
 }
 
 /* ---------- lookups ---------- */
@@ -194,28 +143,22 @@ kv *dbCreate(db *d, const char *key, size_t len, int type) {
     return k;
 }
 
-void dbWritten(db *d, kv *k, version ver) {
-    k->ver = ver;
+void dbTouched(db *d, kv *k, version ver) {
     k->lru = server.lruclock;
-    if (d->tombs.used[0] + d->tombs.used[1]) {
-        tombstone *t = (tombstone *)dictUnlink(&d->tombs, k->key, k->keylen);
-        free(t);
-    }
+    tombsForget(&d->tombs, k->key, k->keylen);
     dbKeyChanged(d, k->key, k->keylen, k, ver);
 }
 
-static void addTombstone(db *d, const char *key, size_t len, version ver) {
-    tombstone *t = (tombstone *)dictFind(&d->tombs, key, len);
-    if (t) {
-        if (versionCmp(ver, t->ver) > 0) t->ver = ver;
-        return;
+void dbWritten(db *d, kv *k, version ver) {
+    if (k->type == OBJ_STRING) {
+        if (k->enc == ENC_COUNTER) {
+            strCounter *sc = k->v.ptr;
+            regSet(&sc->r, ver, sc->view->buf, sc->view->len, NULL);
+        } else {
+            k->ver = ver;
+        }
     }
-    t = malloc(sizeof(tombstone) + len);
-    if (!t) abort();
-    t->ver = ver;
-    t->keylen = (uint32_t)len;
-    memcpy(t->key, key, len);
-    dictAdd(&d->tombs, &t->link);
+    dbTouched(d, k, ver);
 }
 
 static void unlinkKey(db *d, kv *k) {
@@ -228,7 +171,7 @@ static void unlinkKey(db *d, kv *k) {
 
 void dbDelete(db *d, kv *k, version ver) {
     unlinkKey(d, k);
-    addTombstone(d, k->key, k->keylen, ver);
+    tombsRecord(&d->tombs, k->key, k->keylen, ver);
     dbKeyChanged(d, k->key, k->keylen, NULL, ver);
     freeValue(k);
     free(k);
@@ -241,26 +184,9 @@ int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
     return 1;
 }
 
-tombstone *dbFindTombstone(db *d, const char *key, size_t len) {
-    return (tombstone *)dictFind(&d->tombs, key, len);
-}
+tombstone *dbFindTombstone(db *d, const char *key, size_t len) { return tombsFind(&d->tombs, key, len); }
 
-size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) {
-    size_t n = 0;
-    dictIter it;
-    dictIterSafe(&it, &d->tombs);
-    dictLink *l;
-    while (n < max && (l = dictNext(&it))) {
-        tombstone *t = (tombstone *)l;
-        if (t->ver.stamp <= ackedStamp) {
-            dictUnlink(&d->tombs, t->key, t->keylen);
-            free(t);
-            n++;
-        }
-    }
-    dictIterEnd(&it);
-    return n;
-}
+size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) { return tombsCollect(&d->tombs, ackedStamp, max); }
 
 long long dbTotalTombstones(void) {
     long long n = 0;
@@ -270,7 +196,7 @@ long long dbTotalTombstones(void) {
 
 /* ---------- expiry ---------- */
 
-void setExpire(db *d, kv *k, int64_t when) {
+void setExpire(db *d, kv *k, int64_t when, version ver) {
     expireEntry *e = k->hasExpire ? findExpire(d, k) : NULL;
     if (!e) {
         e = malloc(sizeof(*e));
@@ -280,6 +206,7 @@ void setExpire(db *d, kv *k, int64_t when) {
         k->hasExpire = 1;
     }
     e->when = when;
+    e->ver = ver;
 }
 
 int removeExpire(db *d, kv *k) {
@@ -364,7 +291,7 @@ typedef struct flushCtx {
 static void flushOne(dictLink *l, void *ctx) {
     flushCtx *f = ctx;
     kv *k = (kv *)l;
-    addTombstone(f->d, k->key, k->keylen, f->ver);
+    tombsRecord(&f->d->tombs, k->key, k->keylen, f->ver);
     dbKeyChanged(f->d, k->key, k->keylen, NULL, f->ver);
 }
 

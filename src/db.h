@@ -18,10 +18,19 @@
 #include "dict.h"
 #include "hlc.h"
 #include "object.h"
+#include "crdt_key.h"
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
-enum { ENC_RAW = 0, ENC_INT = 1 };
+enum { ENC_RAW = 0, ENC_INT = 1, ENC_COUNTER = 2, ENC_CRDT = 3 };
 
+/* A key.  ver is the version that created the current incarnation of the key
+ * (for a plain string: its last base write, as an LWW register); it decides
+ * type clashes.  The value by type and encoding:
+ *   OBJ_STRING ENC_INT      v.i     plain LWW string holding an integer
+ *   OBJ_STRING ENC_RAW      v.s     plain LWW string, bytes
+ *   OBJ_STRING ENC_COUNTER  v.ptr   strCounter: register with counter totals
+ *   OBJ_SET    ENC_CRDT     v.ptr   orset
+ *   OBJ_HASH   ENC_CRDT     v.ptr   ormap */
 typedef struct kv {
     dictLink link;
     version ver;
@@ -38,17 +47,12 @@ typedef struct kv {
     char key[];
 } kv;
 
-typedef struct tombstone {
-    dictLink link;
-    version ver;
-    uint32_t keylen;
-    char key[];
-} tombstone;
 
 typedef struct expireEntry {
     dictLink link;
     kv *k;
     int64_t when;               /* absolute unix time in ms */
+    version ver;                /* the deadline is an LWW attribute */
 } expireEntry;
 
 typedef struct db {
@@ -77,28 +81,47 @@ kv *lookupKeyNoTouch(db *d, const char *key, size_t len);
 #define LOOKUP_NONOTIFY (1 << 1)
 kv *lookupKeyReadFlags(db *d, const char *key, size_t len, int flags);
 
-/* Creates an empty key of the given type (the caller fills the value). */
+/* Creates an empty key of the given type (the caller fills the value and, for
+ * types other than strings, sets k->ver to the creating version). */
 kv *dbCreate(db *d, const char *key, size_t len, int type);
-/* Records that k was written: stamps ver, feeds the change hook.  Call after
- * every mutation of a key's value. */
+/* A string's whole value was (re)written - stored with kvSetInt/kvSetBytes or
+ * edited through kvMakeRaw: records the base write at ver (LWW) and feeds the
+ * change hook.  For other types: the value changed, feeds the change hook. */
 void dbWritten(db *d, kv *k, version ver);
+/* A CRDT operation was applied to k's value (counter, set, hash), or only its
+ * deadline changed: feeds the change hook without a base write. */
+void dbTouched(db *d, kv *k, version ver);
 /* Deletes k and leaves a tombstone at ver. */
 void dbDelete(db *d, kv *k, version ver);
 /* Deletes by name; returns 1 if the key existed (and was not expired). */
 int dbDeleteKey(db *d, const char *key, size_t len, version ver);
 /* Releases a value's memory according to its type (no tombstone, no hook). */
 void freeValue(kv *k);
-/* Replaces the value of k with an integer / bytes (string type). */
+/* String values (object.c).  Replace the value of k with an integer / bytes;
+ * the base write is recorded by the dbWritten that must follow. */
 void kvSetInt(kv *k, int64_t v);
 void kvSetBytes(kv *k, const char *p, size_t len);
 /* String view of a string value: for ints formats into buf (>= 24 bytes). */
 const char *kvStringView(const kv *k, char *buf, size_t *len);
-/* Turns an int-encoded string into raw bytes so that it can be edited. */
+/* Turns a string value into editable raw bytes (dbWritten must follow). */
 sval *kvMakeRaw(kv *k);
+/* Stores back the buffer from kvMakeRaw after svalGrow may have moved it. */
+void kvRawUpdated(kv *k, sval *s);
+/* The counter form of a string key, converting a plain string (its bytes
+ * become the register's base at k->ver) or an empty new key. */
+strCounter *kvCounter(kv *k);
+/* Recomputes a counter's view after its register changed. */
+void kvCounterRefresh(kv *k);
+/* Deep copy of k's value into dst (a new key of the same type). */
+void kvCopyValue(kv *dst, const kv *src);
+/* Approximate bytes used by the value (MEMORY USAGE, INFO). */
+size_t kvValueMemory(const kv *k);
+const char *kvEncodingName(const kv *k);
 
 /* Expiry (ms since epoch). */
 int64_t getExpire(db *d, const kv *k);         /* -1 if none */
-void setExpire(db *d, kv *k, int64_t when);
+/* Sets k's deadline, written at version ver (the deadline is an LWW attribute). */
+void setExpire(db *d, kv *k, int64_t when, version ver);
 int removeExpire(db *d, kv *k);
 int keyIsExpired(db *d, const kv *k);
 /* Active expiry: samples keys with deadlines, a bounded slice per call. */

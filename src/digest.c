@@ -6,6 +6,8 @@
 #include <xxhash.h>
 
 #include "db.h"
+#include "crdt_orset.h"
+#include "crdt_ormap.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,33 @@ static XXH128_hash_t keyHash(db *d, const kv *k) {
         size_t vlen;
         const char *p = kvStringView(k, buf, &vlen);
         XXH3_128bits_update(&st, p, vlen);
+    } else {
+        /* Members (and values) in any order: combine their hashes commutatively. */
+        uint64_t sum = 0, x = 0;
+        const char *m;
+        size_t mlen;
+        if (k->type == OBJ_SET) {
+            orsetIter it;
+            orsetIterInit(&it, k->v.ptr);
+            while (orsetIterNext(&it, &m, &mlen)) {
+                uint64_t h = XXH3_64bits(m, mlen);
+                sum += h;
+                x ^= h * 0x9E3779B97F4A7C15ULL;
+            }
+        } else if (k->type == OBJ_HASH) {
+            ormapIter it;
+            ormapIterInit(&it, k->v.ptr);
+            char vbuf[5200];
+            while (ormapIterNext(&it, &m, &mlen)) {
+                size_t vlen;
+                const char *v = ormapGet(k->v.ptr, m, mlen, vbuf, &vlen);
+                uint64_t h = XXH3_64bits_withSeed(m, mlen, 0) ^ XXH3_64bits_withSeed(v, vlen, mlen + 1);
+                sum += h;
+                x ^= h * 0x9E3779B97F4A7C15ULL;
+            }
+        }
+        XXH3_128bits_update(&st, &sum, sizeof(sum));
+        XXH3_128bits_update(&st, &x, sizeof(x));
     }
     int64_t when = getExpire(d, k);
     XXH3_128bits_update(&st, &when, sizeof(when));

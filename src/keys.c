@@ -241,8 +241,9 @@ static void expireGeneric(client *c, int64_t basetime, int unitSeconds) {
         addReplyLongLong(c, 1);
         return;
     }
-    setExpire(c->db, k, when);
-    dbWritten(c->db, k, nextVersion());
+    version v = nextVersion();
+    setExpire(c->db, k, when, v);
+    dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     addReplyLongLong(c, 1);
 }
@@ -270,7 +271,7 @@ static void ttlGeneric(client *c, int output) {
         addReplyLongLong(c, ttl < 0 ? 0 : ttl);
         break;
     }
-    case 2: addReplyLongLong(c, (when + 500) / 1000); break;
+    case 2: addReplyLongLong(c, when / 1000 + (when % 1000 >= 500)); break;   /* no overflow near LLONG_MAX */
     default: addReplyLongLong(c, when); break;
     }
 }
@@ -284,7 +285,7 @@ void persistCommand(client *c) {
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
     if (k && removeExpire(c->db, k)) {
-        dbWritten(c->db, k, nextVersion());
+        dbTouched(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
         addReplyLongLong(c, 1);
     } else {
@@ -334,21 +335,21 @@ void swapdbCommand(client *c) {
 /* Makes a new key named `to` in d holding a copy (or, with steal, the value
  * itself) of src's value and deadline. */
 static kv *copyValueTo(db *d, const arg *to, kv *src, int64_t expire, int steal) {
+    version v = nextVersion();
     kv *k = dbCreate(d, to->p, to->len, src->type);
-    k->type = src->type;
-    k->enc = src->enc;
     if (steal) {
+        k->type = src->type;
+        k->enc = src->enc;
         k->v = src->v;
         src->enc = ENC_INT;
         src->type = OBJ_STRING;
         src->v.i = 0;
-    } else if (src->type == OBJ_STRING && src->enc == ENC_RAW) {
-        k->v.s = svalNew(src->v.s->buf, src->v.s->len);
     } else {
-        k->v = src->v;
+        kvCopyValue(k, src);
     }
-    if (expire != -1) setExpire(d, k, expire);
-    dbWritten(d, k, nextVersion());
+    k->ver = v;
+    if (expire != -1) setExpire(d, k, expire, v);
+    dbWritten(d, k, v);
     return k;
 }
 
@@ -455,12 +456,7 @@ static kv *objectLookup(client *c) {
 void objectEncodingCommand(client *c) {
     kv *k = objectLookup(c);
     if (!k) return;
-    const char *enc = "raw";
-    if (k->type == OBJ_STRING) {
-        if (k->enc == ENC_INT) enc = "int";
-        else if (k->v.s->len <= 44 && k->v.s->cap == k->v.s->len) enc = "embstr";
-    }
-    addReplyBulkCString(c, enc);
+    addReplyBulkCString(c, kvEncodingName(k));
 }
 
 void objectFreqCommand(client *c) {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crdt_reg.h"
+
 #define PROTO_MAX_STRING (512ULL * 1024 * 1024)
 
 typedef struct sval {
@@ -26,5 +28,13 @@ sval *svalAssign(sval *s, const char *p, size_t len);
 sval *svalGrow(sval *s, size_t len);
 void svalFree(sval *s);
 size_t svalAllocSize(const sval *s);
+
+/* A string that has seen counter operations (INCR family): the CRDT register
+ * with its per-node totals, plus its current value as bytes (the view) so
+ * that reads never format. */
+typedef struct strCounter {
+    reg r;
+    sval *view;
+} strCounter;
 
 #endif

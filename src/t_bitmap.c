@@ -246,7 +246,7 @@ static kv *lookupBitmapWrite(client *c, uint64_t maxbit, int *grown) {
     sval *s = kvMakeRaw(k);
     if (s->len < need) {
         s = svalGrow(s, need);
-        k->v.s = s;
+        kvRawUpdated(k, s);
         *grown = 1;
     }
     return k;
@@ -321,13 +321,14 @@ void bitcountCommand(client *c) {
     }
     if (getLongLongFromArg(c, &c->argv[2], &start, NULL) < 0) return;
     if (getLongLongFromArg(c, &c->argv[3], &end, NULL) < 0) return;
-    if (c->argc == 5 && (isbit = parseBitUnit(c, &c->argv[4])) < 0) return;
     /* Both negative and reversed is empty, even if clamping would make it
-     * one element. */
+     * one element.  Redis 7.0 decides this before it reads the unit, so a
+     * bad unit after such a range is no syntax error. */
     if (start < 0 && end < 0 && start > end) {
         addReplyLongLong(c, 0);
         return;
     }
+    if (c->argc == 5 && (isbit = parseBitUnit(c, &c->argv[4])) < 0) return;
     if (!bitRangeResolve(start, end, isbit, (long long)len, &from, &to)) {
         addReplyLongLong(c, 0);
         return;

@@ -32,13 +32,16 @@ static void storeString(kv *k, const char *p, size_t len) {
     else kvSetBytes(k, p, len);
 }
 
-/* Writes key = val (a whole new register value).  Returns the key. */
-static kv *setString(db *d, kv *k, const arg *key, const char *p, size_t len, int keepttl) {
+/* Writes key = val (a whole new register value) at one new version, with its
+ * deadline: kept (keepttl), set to `when` (> 0), or cleared.  Returns the key. */
+static kv *setString(db *d, kv *k, const arg *key, const char *p, size_t len, int keepttl, int64_t when) {
+    version v = nextVersion();
     if (!k) k = dbCreate(d, key->p, key->len, OBJ_STRING);
-    else if (k->type != OBJ_STRING) { freeValue(k); k->type = OBJ_STRING; }
+    else if (k->type != OBJ_STRING) { freeValue(k); k->type = OBJ_STRING; k->ver.stamp = 0; }
     storeString(k, p, len);
-    if (!keepttl) removeExpire(d, k);
-    dbWritten(d, k, nextVersion());
+    if (when > 0) setExpire(d, k, when, v);
+    else if (!keepttl) removeExpire(d, k);
+    dbWritten(d, k, v);
     return k;
 }
 
@@ -49,47 +52,55 @@ static void replyStringValue(client *c, const kv *k) {
     addReplyBulk(c, p, len);
 }
 
-/* Parses EX/PX/EXAT/PXAT/KEEPTTL/PERSIST/NX/XX/GET options from argv[from..].
- * `allowed` masks which options the command takes.  Returns 0, or -1 after
- * replying with the error. */
-static int parseExpireOptions(client *c, int from, int allowed, int *flags, int64_t *when, const char *cmdname) {
+#define SET_EXPIRE_KINDS (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
+
+/* Parses EX/PX/EXAT/PXAT/KEEPTTL/PERSIST/NX/XX/GET options from argv[from..],
+ * with Redis's rules: an option may repeat (the last expire value counts) but
+ * may not be combined with one it excludes.  `allowed` masks which options the
+ * command takes; *expireArg is the expire value, if any.  Returns 0, or -1
+ * after replying with the error. */
+static int parseExpireOptions(client *c, int from, int allowed, int *flags, arg **expireArg) {
     *flags = 0;
-    arg *expireArg = NULL;
+    *expireArg = NULL;
     for (int j = from; j < c->argc; j++) {
         arg *a = &c->argv[j];
         int hasNext = j + 1 < c->argc;
+        int kind = 0;
+        if (argEq(a, "ex")) kind = SET_EX;
+        else if (argEq(a, "px")) kind = SET_PX;
+        else if (argEq(a, "exat")) kind = SET_EXAT;
+        else if (argEq(a, "pxat")) kind = SET_PXAT;
         if ((allowed & SET_NX) && argEq(a, "nx") && !(*flags & SET_XX)) *flags |= SET_NX;
         else if ((allowed & SET_XX) && argEq(a, "xx") && !(*flags & SET_NX)) *flags |= SET_XX;
         else if ((allowed & SET_GET) && argEq(a, "get")) *flags |= SET_GET;
-        else if ((allowed & SET_KEEPTTL) && argEq(a, "keepttl") &&
-                 !(*flags & (SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_KEEPTTL;
-        else if ((allowed & SET_PERSIST) && argEq(a, "persist") &&
-                 !(*flags & (SET_KEEPTTL | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) *flags |= SET_PERSIST;
-        else if (hasNext && !(*flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX | SET_PXAT))) {
-            int f = 0;
-            if (argEq(a, "ex")) f = SET_EX;
-            else if (argEq(a, "px")) f = SET_PX;
-            else if (argEq(a, "exat")) f = SET_EXAT;
-            else if (argEq(a, "pxat")) f = SET_PXAT;
-            if (!f) { addReplyErrorSyntax(c); return -1; }
-            *flags |= f;
-            expireArg = &c->argv[++j];
+        else if ((allowed & SET_KEEPTTL) && argEq(a, "keepttl") && !(*flags & (SET_PERSIST | SET_EXPIRE_KINDS)))
+            *flags |= SET_KEEPTTL;
+        else if ((allowed & SET_PERSIST) && argEq(a, "persist") && !(*flags & (SET_KEEPTTL | SET_EXPIRE_KINDS)))
+            *flags |= SET_PERSIST;
+        else if (kind && hasNext && !(*flags & (SET_KEEPTTL | SET_PERSIST | (SET_EXPIRE_KINDS & ~kind)))) {
+            *flags |= kind;
+            *expireArg = &c->argv[++j];
         } else {
             addReplyErrorSyntax(c);
             return -1;
         }
     }
-    if (!expireArg) return 0;
+    return 0;
+}
+
+/* Turns the expire value of EX/PX/EXAT/PXAT into an absolute deadline in ms.
+ * Returns 0, or -1 after replying with Redis's error. */
+static int expireArgToDeadline(client *c, int flags, arg *expireArg, const char *cmdname, int64_t *when) {
     long long v;
     if (getLongLongFromArg(c, expireArg, &v, NULL) < 0) return -1;
     char err[96];
     snprintf(err, sizeof(err), "ERR invalid expire time in '%s' command", cmdname);
-    if (v <= 0 || ((*flags & (SET_EX | SET_EXAT)) && v > LLONG_MAX / 1000)) {
+    if (v <= 0 || ((flags & (SET_EX | SET_EXAT)) && v > LLONG_MAX / 1000)) {
         addReplyError(c, err);
         return -1;
     }
-    if (*flags & (SET_EX | SET_EXAT)) v *= 1000;
-    if (*flags & (SET_EX | SET_PX)) {
+    if (flags & (SET_EX | SET_EXAT)) v *= 1000;
+    if (flags & (SET_EX | SET_PX)) {
         if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return -1; }
         v += server.mstime;
     }
@@ -100,9 +111,12 @@ static int parseExpireOptions(client *c, int from, int allowed, int *flags, int6
 void setCommand(client *c) {
     int flags;
     int64_t when = 0;
-    if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &when, "set") < 0) return;
+    arg *expireArg;
+    if (parseExpireOptions(c, 3, SET_NX | SET_XX | SET_GET | SET_KEEPTTL, &flags, &expireArg) < 0) return;
+    if (expireArg && expireArgToDeadline(c, flags, expireArg, "set", &when) < 0) return;
     arg *key = &c->argv[1], *val = &c->argv[2];
-    kv *k = lookupKeyWrite(c->db, key->p, key->len);
+    /* SET ... GET reads the old value as GET does (hit/miss, keymiss event). */
+    kv *k = (flags & SET_GET) ? lookupKeyRead(c->db, key->p, key->len) : lookupKeyWrite(c->db, key->p, key->len);
     if ((flags & SET_GET) && k && k->type != OBJ_STRING) {
         addReplyErrorWrongType(c);
         return;
@@ -120,10 +134,10 @@ void setCommand(client *c) {
         if (k) replyStringValue(c, k);
         else addReplyNull(c);
     }
-    k = setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL);
+    int expiring = (flags & SET_EXPIRE_KINDS) != 0;
+    setString(c->db, k, key, val->p, val->len, flags & SET_KEEPTTL, expiring ? when : 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
-    if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
-        setExpire(c->db, k, when);
+    if (expiring) {
         notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     }
     if (!(flags & SET_GET)) addReplyOK(c);
@@ -135,7 +149,7 @@ void setnxCommand(client *c) {
         addReplyLongLong(c, 0);
         return;
     }
-    setString(c->db, NULL, key, c->argv[2].p, c->argv[2].len, 0);
+    setString(c->db, NULL, key, c->argv[2].p, c->argv[2].len, 0, 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     addReplyLongLong(c, 1);
 }
@@ -150,8 +164,7 @@ static void setWithTtl(client *c, int unitMs, const char *name) {
     if (v > LLONG_MAX - server.mstime) { addReplyError(c, err); return; }
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
-    k = setString(c->db, k, key, c->argv[3].p, c->argv[3].len, 0);
-    setExpire(c->db, k, server.mstime + v);
+    setString(c->db, k, key, c->argv[3].p, c->argv[3].len, 0, server.mstime + v);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     addReplyOK(c);
@@ -181,7 +194,7 @@ void getsetCommand(client *c) {
     arg *key = &c->argv[1];
     kv *k = getGeneric(c, &failed);
     if (failed) return;
-    setString(c->db, k, key, c->argv[2].p, c->argv[2].len, 0);
+    setString(c->db, k, key, c->argv[2].p, c->argv[2].len, 0, 0);
     notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
 }
 
@@ -197,20 +210,25 @@ void getdelCommand(client *c) {
 void getexCommand(client *c) {
     int flags;
     int64_t when = 0;
-    if (parseExpireOptions(c, 2, SET_PERSIST, &flags, &when, "getex") < 0) return;
-    int failed;
+    arg *expireArg;
+    if (parseExpireOptions(c, 2, SET_PERSIST, &flags, &expireArg) < 0) return;
     arg *key = &c->argv[1];
-    kv *k = getGeneric(c, &failed);
-    if (!k) return;
+    /* As Redis: the key first (a missing one answers nil), then the expire value. */
+    kv *k = lookupKeyRead(c->db, key->p, key->len);
+    if (!k) { addReplyNull(c); return; }
+    if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    if (expireArg && expireArgToDeadline(c, flags, expireArg, "getex", &when) < 0) return;
+    replyStringValue(c, k);
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= server.mstime) {
         dbDelete(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key->p, key->len, c->db->id);
     } else if (flags & (SET_EX | SET_PX | SET_EXAT | SET_PXAT)) {
-        setExpire(c->db, k, when);
-        dbWritten(c->db, k, nextVersion());
+        version v = nextVersion();
+        setExpire(c->db, k, when, v);
+        dbTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     } else if ((flags & SET_PERSIST) && removeExpire(c->db, k)) {
-        dbWritten(c->db, k, nextVersion());
+        dbTouched(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
     }
 }
@@ -240,7 +258,7 @@ static void msetGeneric(client *c, int nx) {
     for (int j = 1; j < c->argc; j += 2) {
         arg *key = &c->argv[j];
         kv *k = lookupKeyWrite(c->db, key->p, key->len);
-        setString(c->db, k, key, c->argv[j + 1].p, c->argv[j + 1].len, 0);
+        setString(c->db, k, key, c->argv[j + 1].p, c->argv[j + 1].len, 0, 0);
         notifyKeyspaceEvent(NOTIFY_STRING, "set", key->p, key->len, c->db->id);
     }
     if (nx) addReplyLongLong(c, 1);
@@ -262,7 +280,7 @@ void appendCommand(client *c) {
     arg *key = &c->argv[1], *val = &c->argv[2];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
     if (!k) {
-        k = setString(c->db, NULL, key, val->p, val->len, 0);
+        k = setString(c->db, NULL, key, val->p, val->len, 0, 0);
         /* APPEND creates raw bytes even when they look numeric, as Redis. */
         notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
         addReplyLongLong(c, (long long)val->len);
@@ -274,7 +292,7 @@ void appendCommand(client *c) {
     if (checkStringLength(c, (long long)(old + val->len)) < 0) return;
     s = svalGrow(s, old + val->len);
     memcpy(s->buf + old, val->p, val->len);
-    k->v.s = s;
+    kvRawUpdated(k, s);
     dbWritten(c->db, k, nextVersion());
     notifyKeyspaceEvent(NOTIFY_STRING, "append", key->p, key->len, c->db->id);
     addReplyLongLong(c, (long long)s->len);
@@ -337,7 +355,7 @@ void setrangeCommand(client *c) {
     sval *s = kvMakeRaw(k);
     s = svalGrow(s, (size_t)offset + val->len);
     memcpy(s->buf + offset, val->p, val->len);
-    k->v.s = s;
+    kvRawUpdated(k, s);
     dbWritten(c->db, k, nextVersion());
     notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key->p, key->len, c->db->id);
     addReplyLongLong(c, (long long)s->len);
@@ -345,28 +363,44 @@ void setrangeCommand(client *c) {
 
 /* ---------- counters ---------- */
 
+/* The integer value of a string key for INCR: 1 with *v, or 0 if the value
+ * is not an integer (Redis's rules).  A missing key counts as 0. */
+static int stringIntValue(const kv *k, long long *v) {
+    if (!k) { *v = 0; return 1; }
+    if (k->enc == ENC_INT) { *v = k->v.i; return 1; }
+    if (k->enc == ENC_COUNTER) return regIntValue(&((const strCounter *)k->v.ptr)->r, v);
+    return string2ll(k->v.s->buf, k->v.s->len, v);
+}
+
+/* A counter operation on a string key, creating it if needed: the key turns
+ * into its counter form (SPEC: INCR family = PN-counter with observed reset). */
+static strCounter *counterFor(client *c, kv **kp, const arg *key, version v) {
+    if (!*kp) {
+        *kp = dbCreate(c->db, key->p, key->len, OBJ_STRING);
+        (*kp)->ver = v;
+    }
+    return kvCounter(*kp);
+}
+
 static void incrDecr(client *c, long long incr) {
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
-    long long value = 0;
-    if (k) {
-        if (k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
-        if (k->enc == ENC_INT) {
-            value = k->v.i;
-        } else if (!string2ll(k->v.s->buf, k->v.s->len, &value)) {
-            addReplyErrorNotInt(c);
-            return;
-        }
-    }
+    long long value;
+    if (k && k->type != OBJ_STRING) { addReplyErrorWrongType(c); return; }
+    if (!stringIntValue(k, &value)) { addReplyErrorNotInt(c); return; }
     if ((incr < 0 && value < 0 && incr < (LLONG_MIN - value)) ||
         (incr > 0 && value > 0 && incr > (LLONG_MAX - value))) {
         addReplyError(c, "ERR increment or decrement would overflow");
         return;
     }
+    version v = nextVersion();
+    strCounter *sc = counterFor(c, &k, key, v);
+    regIncrBy(&sc->r, server.nodeId, incr, NULL);
     value += incr;
-    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
-    kvSetInt(k, value);
-    dbWritten(c->db, k, nextVersion());
+    /* The register's value is now exactly `value`: format it directly. */
+    char buf[24];
+    sc->view = svalAssign(sc->view, buf, (size_t)ll2string(buf, sizeof(buf), value));
+    dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
     addReplyLongLong(c, value);
 }
@@ -402,18 +436,17 @@ void incrbyfloatCommand(client *c) {
         if (!string2ld(p, len, &value)) { addReplyErrorNotFloat(c); return; }
     }
     if (getLongDoubleFromArg(c, &c->argv[2], &incr, NULL) < 0) return;
-    value += incr;
-    if (isnan(value) || isinf(value)) {
+    if (isnan(value + incr) || isinf(value + incr)) {
         addReplyError(c, "ERR increment would produce NaN or Infinity");
         return;
     }
-    char out[5120];
-    int len = ld2string(out, sizeof(out), value);
-    if (!k) k = dbCreate(c->db, key->p, key->len, OBJ_STRING);
-    storeString(k, out, (size_t)len);
-    dbWritten(c->db, k, nextVersion());
+    version v = nextVersion();
+    strCounter *sc = counterFor(c, &k, key, v);
+    regIncrByFloat(&sc->r, server.nodeId, incr, NULL);
+    kvCounterRefresh(k);
+    dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key->p, key->len, c->db->id);
-    addReplyBulk(c, out, (size_t)len);
+    addReplyBulk(c, sc->view->buf, sc->view->len);
 }
 
 /* ---------- LCS ---------- */

@@ -1,0 +1,94 @@
+/* test_crdt_key.c - key-level rules and the tombstone table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crdt_key.h"
+
+static version V(uint64_t stamp, uint64_t node) {
+    version v = {stamp, node};
+    return v;
+}
+
+static void test_type_clash_later_creation_wins(void **state) {
+    (void)state;
+    assert_true(keyCreationWins(V(200, 1), V(100, 2)));
+    assert_false(keyCreationWins(V(100, 2), V(200, 1)));
+    /* equal stamps: the node id decides, the same way on every node */
+    assert_true(keyCreationWins(V(100, 9), V(100, 3)));
+    assert_false(keyCreationWins(V(100, 3), V(100, 9)));
+}
+
+static void test_later_write_recreates(void **state) {
+    (void)state;
+    assert_true(keyWriteSurvivesDelete(V(101, 1), V(100, 1)));
+    assert_false(keyWriteSurvivesDelete(V(99, 5), V(100, 1)));
+    assert_false(keyWriteSurvivesDelete(V(100, 1), V(100, 1)));
+}
+
+static void test_deadline_lww(void **state) {
+    (void)state;
+    keyDeadline a = {5000, V(10, 1)}, b = {-1, V(20, 2)};
+    assert_int_equal(keyDeadlineMerge(a, b).when, -1);
+    assert_int_equal(keyDeadlineMerge(b, a).when, -1);
+    keyDeadline c = {7000, V(30, 1)};
+    assert_int_equal(keyDeadlineMerge(b, c).when, 7000);
+    assert_int_equal(keyDeadlineMerge(c, b).when, 7000);
+}
+
+static void test_tombstones_record_keep_later(void **state) {
+    (void)state;
+    dict t;
+    tombsInit(&t);
+    tombsRecord(&t, "k", 1, V(100, 1));
+    tombsRecord(&t, "k", 1, V(50, 2));
+    tombstone *ts = tombsFind(&t, "k", 1);
+    assert_non_null(ts);
+    assert_int_equal(ts->ver.stamp, 100);
+    tombsRecord(&t, "k", 1, V(150, 2));
+    assert_int_equal(tombsFind(&t, "k", 1)->ver.stamp, 150);
+    tombsForget(&t, "k", 1);
+    assert_null(tombsFind(&t, "k", 1));
+    tombsClear(&t);
+}
+
+/* Collection drops exactly the tombstones at or below the acknowledged
+ * stamp, at most `max` per call, and never a newer one. */
+static void test_tombstone_collection(void **state) {
+    (void)state;
+    dict t;
+    tombsInit(&t);
+    char key[32];
+    for (int i = 1; i <= 1000; i++) {
+        int n = snprintf(key, sizeof(key), "key:%d", i);
+        tombsRecord(&t, key, (size_t)n, V((uint64_t)i, 7));
+    }
+    assert_int_equal(dictSize(&t), 1000);
+    assert_int_equal(tombsCollect(&t, 0, 10000), 0);          /* nobody acked anything */
+    assert_int_equal(tombsCollect(&t, 300, 100), 100);        /* bounded per call */
+    assert_int_equal(tombsCollect(&t, 300, 10000), 200);
+    assert_int_equal(dictSize(&t), 700);
+    for (int i = 1; i <= 1000; i++) {
+        int n = snprintf(key, sizeof(key), "key:%d", i);
+        if (i <= 300) assert_null(tombsFind(&t, key, (size_t)n));
+        else assert_non_null(tombsFind(&t, key, (size_t)n));
+    }
+    assert_int_equal(tombsCollect(&t, UINT64_MAX, 10000), 700);  /* no peers: all */
+    assert_int_equal(dictSize(&t), 0);
+    tombsClear(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_type_clash_later_creation_wins),
+        cmocka_unit_test(test_later_write_recreates),
+        cmocka_unit_test(test_deadline_lww),
+        cmocka_unit_test(test_tombstones_record_keep_later),
+        cmocka_unit_test(test_tombstone_collection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
