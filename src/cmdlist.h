@@ -77,6 +77,9 @@ void bitfieldroCommand(client *c);
 /* keys.c */
 /* SCAN-family cursor, parsed as Redis does; replies the error itself. */
 int parseScanCursor(client *c, const arg *a, unsigned long long *cursor);
+/* SCAN-family MATCH / COUNT (and, when type is not NULL, TYPE) options from
+ * argv[from..]; a MATCH of "*" gives *pat = NULL.  Replies the error itself. */
+int parseScanOptions(client *c, int from, long long *count, arg **pat, arg **type);
 void delCommand(client *c);
 void unlinkCommand(client *c);
 void existsCommand(client *c);

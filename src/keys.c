@@ -115,27 +115,35 @@ bad:
     return -1;
 }
 
+int parseScanOptions(client *c, int from, long long *count, arg **pat, arg **type) {
+    *count = 10;
+    *pat = NULL;
+    if (type) *type = NULL;
+    for (int j = from; j < c->argc; j++) {
+        int more = c->argc - j - 1;
+        if (argEq(&c->argv[j], "count") && more) {
+            if (getLongLongFromArg(c, &c->argv[j + 1], count, NULL) < 0) return -1;
+            if (*count < 1) { addReplyErrorSyntax(c); return -1; }
+            j++;
+        } else if (argEq(&c->argv[j], "match") && more) {
+            *pat = &c->argv[++j];
+            if ((*pat)->len == 1 && (*pat)->p[0] == '*') *pat = NULL;
+        } else if (type && argEq(&c->argv[j], "type") && more) {
+            *type = &c->argv[++j];
+        } else {
+            addReplyErrorSyntax(c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void scanCommand(client *c) {
     unsigned long long cursor;
     if (parseScanCursor(c, &c->argv[1], &cursor) < 0) return;
-    long long count = 10;
-    arg *pat = NULL, *type = NULL;
-    for (int j = 2; j < c->argc; j++) {
-        int more = c->argc - j - 1;
-        if (argEq(&c->argv[j], "count") && more) {
-            if (getLongLongFromArg(c, &c->argv[j + 1], &count, NULL) < 0) return;
-            if (count < 1) { addReplyErrorSyntax(c); return; }
-            j++;
-        } else if (argEq(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else if (argEq(&c->argv[j], "type") && more) {
-            type = &c->argv[++j];
-        } else {
-            addReplyErrorSyntax(c);
-            return;
-        }
-    }
+    long long count;
+    arg *pat, *type;
+    if (parseScanOptions(c, 2, &count, &pat, &type) < 0) return;
     scanCollect s = {NULL, 0, 0};
     long long maxiter = count * 10;
     do {

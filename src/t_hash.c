@@ -520,25 +520,9 @@ void hscanCommand(client *c) {
         addReplyArrayLen(c, 0);
         return;
     }
-    long long count = 10;
-    const arg *pat = NULL;
-    for (int j = 3; j < c->argc; j++) {
-        int more = c->argc - j - 1;
-        if (argEq(&c->argv[j], "count") && more) {
-            if (getLongLongFromArg(c, &c->argv[j + 1], &count, NULL) < 0) return;
-            if (count < 1) {
-                addReplyErrorSyntax(c);
-                return;
-            }
-            j++;
-        } else if (argEq(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else {
-            addReplyErrorSyntax(c);
-            return;
-        }
-    }
+    long long count;
+    arg *pat;
+    if (parseScanOptions(c, 3, &count, &pat, NULL) < 0) return;
     const ormap *m = hashMap(k);
     fieldList found = {NULL, 0, 0};
     if (strcmp(kvEncodingName(k), "listpack") == 0) {

@@ -537,22 +537,9 @@ void sscanCommand(client *c) {
     kv *k;
     if (findSet(c, &c->argv[1], 0, &k) < 0) return;
     if (!k) { replyEmptyScan(c); return; }
-    long long count = 10;
-    const arg *pat = NULL;
-    for (int j = 3; j < c->argc; j++) {
-        int more = j + 1 < c->argc;
-        if (argEq(&c->argv[j], "count") && more) {
-            if (getLongLongFromArg(c, &c->argv[j + 1], &count, NULL) < 0) return;
-            if (count < 1) { addReplyErrorSyntax(c); return; }
-            j++;
-        } else if (argEq(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else {
-            addReplyErrorSyntax(c);
-            return;
-        }
-    }
+    long long count;
+    arg *pat;
+    if (parseScanOptions(c, 3, &count, &pat, NULL) < 0) return;
     setWalk w;
     setWalkInit(&w, setOf(k));
     scanMembers sm = {NULL, NULL, 0, 0};
