@@ -6,7 +6,11 @@
  * map's causal context.  Pure: no sockets, no globals, no logging; allocation
  * failure aborts.
  *
- * Memory.  A field is one allocation: dictLink, its entry with the smallest
+ * Memory.  A small map of plain fields (at most 128, names and values of at
+ * most 64 bytes, one entry each with no counter totals) is packed: one buffer
+ * of records, scanned linearly, about 15 bytes plus name and value per field
+ * (see "the packed form").  Every other map is in the dict form, where a
+ * field is one allocation: dictLink, its entry with the smallest
  * dot inline (the dot and a reg, which for a plain value is the version and a
  * pointer to the value bytes), its length and its bytes.  The rare extra
  * concurrent entries live in a separate array.  HSET of an existing field
@@ -80,6 +84,10 @@ struct ormap {
     dict *removed;      /* NULL unless a touchedOnly delta removed fields */
     size_t bytes;       /* field and name nodes with their entries' heap */
     int touchedOnly;
+    int packed;         /* the fields are in pack, not in fields (see "the packed form") */
+    unsigned char *pack;
+    uint32_t packLen, packCap, npacked, npnodes;
+    uint64_t *pnodes;   /* the nodes packed records name, by index */
 };
 
 static void *xmalloc(size_t n) {
@@ -223,7 +231,279 @@ static const omField *iterNextField(ormapIter *it) {
     return n;
 }
 
+/* ---------- the packed form (small maps) ----------
+ *
+ * A map of at most OM_PACK_MAX_FIELDS fields, each holding one plain entry
+ * (a present base, no observed or running totals) with a short name and
+ * value, keeps them in one buffer of records, looked up linearly:
+ *
+ *   varint dot node index, varint dot counter, 8 bytes version stamp (LE),
+ *   varint version node index, varint flen, name, varint vlen, value, NUL
+ *
+ * A node index points into the map's small table pnodes.  The first write or
+ * merge result that does not fit turns the map into the dict form for good
+ * (packToDict); only a decode or a full-state merge of a map that was packed
+ * packs it again (packIfSmall).  Pointers into the buffer (names, values)
+ * are valid until the map is modified. */
+
+#define OM_PACK_MAX_FIELDS 128
+#define OM_PACK_MAX_NAME 64
+#define OM_PACK_MAX_VALUE 64
+#define OM_PACK_MAX_RECORD (4 * 10 + 8 + OM_PACK_MAX_NAME + OM_PACK_MAX_VALUE + 1)
+
+typedef struct omRec {
+    uint32_t off, size;     /* where the record starts in the buffer, its bytes */
+    dot d;
+    version v;
+    const char *f, *val;
+    uint32_t flen, vlen;
+} omRec;
+
+static unsigned char *packVarint(unsigned char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+/* The buffer is the map's own, so it is well formed: no bounds checks. */
+static const unsigned char *unpackVarint(const unsigned char *p, uint64_t *v) {
+    uint64_t x = 0;
+    for (int shift = 0;; shift += 7) {
+        unsigned char c = *p++;
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) break;
+    }
+    *v = x;
+    return p;
+}
+
+static void packRead(const ormap *m, uint32_t off, omRec *r) {
+    const unsigned char *p = m->pack + off;
+    uint64_t x;
+    p = unpackVarint(p, &x);
+    r->d.node = m->pnodes[x];
+    p = unpackVarint(p, &r->d.counter);
+    uint64_t stamp = 0;
+    for (int i = 0; i < 8; i++) stamp |= (uint64_t)p[i] << (8 * i);
+    p += 8;
+    r->v.stamp = stamp;
+    p = unpackVarint(p, &x);
+    r->v.node = m->pnodes[x];
+    p = unpackVarint(p, &x);
+    r->flen = (uint32_t)x;
+    r->f = (const char *)p;
+    p += x;
+    p = unpackVarint(p, &x);
+    r->vlen = (uint32_t)x;
+    r->val = (const char *)p;
+    p += x + 1;
+    r->off = off;
+    r->size = (uint32_t)(p - (m->pack + off));
+}
+
+static int packFind(const ormap *m, const char *f, size_t flen, omRec *r) {
+    for (uint32_t off = 0; off < m->packLen; off += r->size) {
+        packRead(m, off, r);
+        if (r->flen == flen && (flen == 0 || memcmp(r->f, f, flen) == 0)) return 1;
+    }
+    return 0;
+}
+
+/* Whether a field with this one entry may live in the packed form. */
+static int entryPackable(const omEntry *e, size_t flen) {
+    const reg *r = &e->r;
+    return flen <= OM_PACK_MAX_NAME && r->present && r->len <= OM_PACK_MAX_VALUE && r->nobs == 0 &&
+           r->ntot == 0 && !r->hasFloat;
+}
+
+static uint64_t packNodeIndex(ormap *m, uint64_t node) {
+    for (uint32_t i = 0; i < m->npnodes; i++)
+        if (m->pnodes[i] == node) return i;
+    m->pnodes = realloc(m->pnodes, ((size_t)m->npnodes + 1) * sizeof(uint64_t));
+    if (m->pnodes == NULL) abort();
+    m->pnodes[m->npnodes] = node;
+    return m->npnodes++;
+}
+
+/* Replaces the record old (NULL: appends a new one) by the given field.  The
+ * record is built aside first, so f and val may point into the buffer. */
+static void packPut(ormap *m, const omRec *old, const char *f, size_t flen, dot d, version v,
+                    const char *val, size_t vlen) {
+    assert(flen <= OM_PACK_MAX_NAME && vlen <= OM_PACK_MAX_VALUE);
+    unsigned char rec[OM_PACK_MAX_RECORD], *p = rec;
+    p = packVarint(p, packNodeIndex(m, d.node));
+    p = packVarint(p, d.counter);
+    for (int i = 0; i < 8; i++) *p++ = (unsigned char)(v.stamp >> (8 * i));
+    p = packVarint(p, packNodeIndex(m, v.node));
+    p = packVarint(p, flen);
+    if (flen) memcpy(p, f, flen);
+    p += flen;
+    p = packVarint(p, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    p += vlen;
+    *p++ = 0;
+    uint32_t size = (uint32_t)(p - rec), off = old ? old->off : m->packLen, oldSize = old ? old->size : 0;
+    uint32_t len = m->packLen - oldSize + size;
+    if (len > m->packCap) {
+        uint32_t cap = m->packCap + m->packCap / 8;
+        cap = (len > cap ? len : cap) + 15;
+        cap &= ~15u;
+        m->pack = realloc(m->pack, cap);
+        if (m->pack == NULL) abort();
+        m->packCap = cap;
+    }
+    if (old) memmove(m->pack + off + size, m->pack + off + oldSize, m->packLen - off - oldSize);
+    memcpy(m->pack + off, rec, size);
+    m->packLen = len;
+    if (!old) m->npacked++;
+}
+
+static void packRemove(ormap *m, const omRec *r) {
+    memmove(m->pack + r->off, m->pack + r->off + r->size, m->packLen - r->off - r->size);
+    m->packLen -= r->size;
+    m->npacked--;
+    if (m->packLen == 0) {
+        free(m->pack);
+        m->pack = NULL;
+        m->packCap = 0;
+    } else if (m->packCap > 2 * m->packLen + 256) {
+        m->packCap = m->packLen;
+        m->pack = realloc(m->pack, m->packCap);
+        if (m->pack == NULL) abort();
+    }
+}
+
+/* Empties the packed form (the map stays packed). */
+static void packReset(ormap *m) {
+    free(m->pack);
+    free(m->pnodes);
+    m->pack = NULL;
+    m->pnodes = NULL;
+    m->packLen = m->packCap = m->npacked = m->npnodes = 0;
+}
+
+/* A packed record's entry; its value points into the buffer (not owned). */
+static void recEntry(const omRec *r, omEntry *e) {
+    e->d = r->d;
+    regInit(&e->r);
+    e->r.ver = r->v;
+    e->r.present = 1;
+    e->r.val = (char *)r->val;
+    e->r.len = r->vlen;
+}
+
+/* p, or a copy in buf (OM_PACK_MAX_VALUE bytes) when it points into m's
+ * buffer, which the caller is about to change or free. */
+static const char *packUnalias(const ormap *m, const char *p, size_t len, char *buf) {
+    if (m->pack == NULL || p < (const char *)m->pack || p >= (const char *)m->pack + m->packLen) return p;
+    assert(len <= OM_PACK_MAX_VALUE);
+    if (len) memcpy(buf, p, len);
+    return buf;
+}
+
+/* Turns a packed map into the dict form, for good. */
+static void packToDict(ormap *m) {
+    if (!m->packed) return;
+    omRec r;
+    for (uint32_t off = 0; off < m->packLen; off += r.size) {
+        packRead(m, off, &r);
+        omField *n = fieldNew(r.f, r.flen);
+        omEntry e;
+        recEntry(&r, &e);
+        n->e.d = e.d;
+        regCopy(&n->e.r, &e.r);
+        m->bytes += fieldFootprint(n);
+        dictAdd(&m->fields, &n->link);
+    }
+    packReset(m);
+    m->packed = 0;
+}
+
+/* Packs a dict-form map when every field fits. */
+static void packIfSmall(ormap *m) {
+    if (m->packed || dictSize(&m->fields) > OM_PACK_MAX_FIELDS) return;
+    ormapIter it;
+    ormapIterInit(&it, m);
+    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it))
+        if (n->nextra || !entryPackable(&n->e, n->flen)) return;
+    ormapIterInit(&it, m);
+    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it))
+        packPut(m, NULL, n->f, n->flen, n->e.d, n->e.r.ver, n->e.r.val, n->e.r.len);
+    dictClear(&m->fields, fieldFreeCb, m);
+    m->packed = 1;
+}
+
+/* ---------- field views: one field of either form, read-only ---------- */
+
+typedef struct omView {
+    const char *f;
+    size_t flen;
+    uint32_t n;             /* entries */
+    const omEntry *e0;      /* the first */
+    const omEntry *extra;   /* the others */
+    omEntry one;            /* a packed field's entry (e0 points here: do not copy views) */
+} omView;
+
+static const omEntry *viewEntry(const omView *v, uint32_t i) { return i == 0 ? v->e0 : &v->extra[i - 1]; }
+
+static void viewOfField(omView *v, const omField *n) {
+    v->f = n->f;
+    v->flen = n->flen;
+    v->n = fieldNEntries(n);
+    v->e0 = &n->e;
+    v->extra = n->extra;
+}
+
+static void viewOfRec(omView *v, const omRec *r) {
+    v->f = r->f;
+    v->flen = r->flen;
+    v->n = 1;
+    recEntry(r, &v->one);
+    v->e0 = &v->one;
+    v->extra = NULL;
+}
+
+static int viewFind(const ormap *m, const char *f, size_t flen, omView *v) {
+    if (m->packed) {
+        omRec r;
+        if (!packFind(m, f, flen, &r)) return 0;
+        viewOfRec(v, &r);
+        return 1;
+    }
+    const omField *n = fieldFind(m, f, flen);
+    if (n == NULL) return 0;
+    viewOfField(v, n);
+    return 1;
+}
+
+static int iterNextView(ormapIter *it, omView *v) {
+    if (it->m->packed) {
+        if (it->b >= it->m->packLen) return 0;
+        omRec r;
+        packRead(it->m, (uint32_t)it->b, &r);
+        it->b += r.size;
+        viewOfRec(v, &r);
+        return 1;
+    }
+    const omField *n = iterNextField(it);
+    if (n == NULL) return 0;
+    viewOfField(v, n);
+    return 1;
+}
+
 int ormapIterNext(ormapIter *it, const char **f, size_t *flen) {
+    if (it->m->packed) {
+        if (it->b >= it->m->packLen) return 0;
+        omRec r;
+        packRead(it->m, (uint32_t)it->b, &r);
+        it->b += r.size;
+        *f = r.f;
+        *flen = r.flen;
+        return 1;
+    }
     const omField *n = iterNextField(it);
     if (n == NULL) return 0;
     *f = n->f;
@@ -297,12 +577,14 @@ ormap *ormapNew(void) {
     dictInit(&m->fields, fieldKey);
     ccInit(&m->cc);
     m->touchedOnly = 1;   /* empty: trivially lists everything it touched */
+    m->packed = 1;
     return m;
 }
 
 void ormapFree(ormap *m) {
     if (m == NULL) return;
     dictClear(&m->fields, fieldFreeCb, m);
+    packReset(m);
     removedDrop(m);
     ccFree(&m->cc);
     free(m);
@@ -325,6 +607,21 @@ static omField *fieldCopy(const omField *n) {
 ormap *ormapDup(const ormap *m) {
     ormap *c = ormapNew();
     ccCopy(&c->cc, &m->cc);
+    c->touchedOnly = m->touchedOnly;
+    removedEach(m, removedNoteCb, c);
+    if (m->packed) {
+        if (m->packLen) {
+            c->pack = xmalloc(m->packLen);
+            memcpy(c->pack, m->pack, m->packLen);
+            c->pnodes = xmalloc((size_t)m->npnodes * sizeof(uint64_t));
+            memcpy(c->pnodes, m->pnodes, (size_t)m->npnodes * sizeof(uint64_t));
+        }
+        c->packLen = c->packCap = m->packLen;
+        c->npacked = m->npacked;
+        c->npnodes = m->packLen ? m->npnodes : 0;
+        return c;
+    }
+    c->packed = 0;
     ormapIter it;
     ormapIterInit(&it, m);
     for (const omField *n = iterNextField(&it); n; n = iterNextField(&it)) {
@@ -332,18 +629,19 @@ ormap *ormapDup(const ormap *m) {
         c->bytes += fieldFootprint(nc);
         dictAdd(&c->fields, &nc->link);
     }
-    c->touchedOnly = m->touchedOnly;
-    removedEach(m, removedNoteCb, c);
     return c;
 }
 
-size_t ormapLen(const ormap *m) { return (size_t)dictSize(&m->fields); }
+size_t ormapLen(const ormap *m) { return m->packed ? m->npacked : (size_t)dictSize(&m->fields); }
 
-int ormapExists(const ormap *m, const char *f, size_t flen) { return fieldFind(m, f, flen) != NULL; }
+int ormapExists(const ormap *m, const char *f, size_t flen) {
+    omView v;
+    return viewFind(m, f, flen, &v);
+}
 
 /* The merge of a field's regs into out (regInit'ed: the bottom of the join). */
-static void fieldMergedReg(const omField *n, reg *out) {
-    for (uint32_t i = 0; i < fieldNEntries(n); i++) regMerge(out, &fieldEntryC(n, i)->r);
+static void fieldMergedReg(const omView *v, reg *out) {
+    for (uint32_t i = 0; i < v->n; i++) regMerge(out, &viewEntry(v, i)->r);
 }
 
 /* One entry (the usual case): its reg's value, the stored bytes when plain.
@@ -351,12 +649,20 @@ static void fieldMergedReg(const omField *n, reg *out) {
  * those of the entry that wrote it, so the answer never points into the
  * temporary merge (and never needs the value to fit in buf). */
 const char *ormapGet(const ormap *m, const char *f, size_t flen, char *buf, size_t *vlen) {
+    if (m->packed) {
+        omRec r;
+        if (!packFind(m, f, flen, &r)) return NULL;
+        *vlen = r.vlen;
+        return r.val;
+    }
     const omField *n = fieldFind(m, f, flen);
     if (n == NULL) return NULL;
     if (n->nextra == 0) return regValue(&n->e.r, buf, vlen);
     reg merged;
     regInit(&merged);
-    fieldMergedReg(n, &merged);
+    omView view;
+    viewOfField(&view, n);
+    fieldMergedReg(&view, &merged);
     const char *v = regValue(&merged, buf, vlen);
     if (merged.val != NULL && v == merged.val) {
         v = NULL;
@@ -373,9 +679,9 @@ const char *ormapGet(const ormap *m, const char *f, size_t flen, char *buf, size
 }
 
 int ormapFieldReg(const ormap *m, const char *f, size_t flen, reg *out) {
-    const omField *n = fieldFind(m, f, flen);
-    if (n == NULL) return 0;
-    fieldMergedReg(n, out);
+    omView v;
+    if (!viewFind(m, f, flen, &v)) return 0;
+    fieldMergedReg(&v, out);
     return 1;
 }
 
@@ -383,6 +689,7 @@ const ccontext *ormapContext(const ormap *m) { return &m->cc; }
 
 size_t ormapMemory(const ormap *m) {
     size_t total = sizeof(*m) + m->bytes + dictTableBytes(&m->fields);
+    total += m->packCap + (size_t)m->npnodes * sizeof(uint64_t);
     total += ((size_t)m->cc.capvv + m->cc.capcloud) * sizeof(dot);
     if (m->removed) total += sizeof(dict) + dictTableBytes(m->removed);
     return total;
@@ -393,28 +700,51 @@ size_t ormapMemory(const ormap *m) {
 /* Puts the field's (only) entry into the delta, replacing whatever the delta
  * held for it: that was written by earlier operations of this map on the
  * field, which the new write observed. */
-static void deltaPut(ormap *delta, const omField *n) {
-    assert(n->nextra == 0);
-    ccAdd(&delta->cc, n->e.d);
-    omField *dn = (omField *)dictFind(&delta->fields, n->f, n->flen);
+static void deltaPut(ormap *delta, const char *f, size_t flen, const omEntry *e) {
+    ccAdd(&delta->cc, e->d);
+    if (delta->packed) {
+        omRec r;
+        int found = packFind(delta, f, flen, &r);
+        if (entryPackable(e, flen) && (found || delta->npacked < OM_PACK_MAX_FIELDS)) {
+            packPut(delta, found ? &r : NULL, f, flen, e->d, e->r.ver, e->r.val, e->r.len);
+            if (!found) removedForget(delta, f, flen);
+            return;
+        }
+        packToDict(delta);
+    }
+    omField *dn = (omField *)dictFind(&delta->fields, f, flen);
     if (dn) {
         delta->bytes -= fieldFootprint(dn);
         fieldFreeEntries(dn);
     } else {
-        dn = fieldNew(n->f, n->flen);
+        dn = fieldNew(f, flen);
         dictAdd(&delta->fields, &dn->link);
-        removedForget(delta, n->f, n->flen);
+        removedForget(delta, f, flen);
     }
-    dn->e.d = n->e.d;
-    regCopy(&dn->e.r, &n->e.r);
+    dn->e.d = e->d;
+    regCopy(&dn->e.r, &e->r);
     delta->bytes += fieldFootprint(dn);
+}
+
+/* Drops field f of a delta (either form), if it holds it. */
+static void deltaDrop(ormap *delta, const char *f, size_t flen) {
+    if (delta->packed) {
+        omRec r;
+        if (packFind(delta, f, flen, &r)) packRemove(delta, &r);
+        return;
+    }
+    omField *dn = (omField *)dictFind(&delta->fields, f, flen);
+    if (dn) fieldUnlinkFree(delta, dn);
 }
 
 /* The start of a local write of f: the field's node with its observed
  * entries folded into the inline one (a new node if absent), uncounted in
  * m->bytes until writeEnd.  *isNew tells whether the field was absent. */
 static omField *writeBegin(ormap *m, const char *f, size_t flen, ormap *delta, int *isNew) {
+    char fbuf[OM_PACK_MAX_VALUE];
     becomeFullState(m);
+    f = packUnalias(m, f, flen, fbuf);
+    packToDict(m);
     omField *n = (omField *)dictFind(&m->fields, f, flen);
     *isNew = n == NULL;
     if (n == NULL) {
@@ -430,11 +760,38 @@ static omField *writeBegin(ormap *m, const char *f, size_t flen, ormap *delta, i
 static void writeEnd(ormap *m, omField *n, dot d, ormap *delta) {
     n->e.d = d;
     m->bytes += fieldFootprint(n);
-    if (delta) deltaPut(delta, n);
+    if (delta) deltaPut(delta, n->f, n->flen, &n->e);
 }
 
+/* A packed map keeps a plain write packed when it fits and its version beats
+ * the field's (always, unless the clock refused to follow a remote version:
+ * the dict form then resolves it as regSet does). */
 int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
              const char *val, size_t vlen, ormap *delta) {
+    if (m->packed) {
+        omRec r;
+        int found = packFind(m, f, flen, &r);
+        if (flen <= OM_PACK_MAX_NAME && vlen <= OM_PACK_MAX_VALUE && (found || m->npacked < OM_PACK_MAX_FIELDS) &&
+            (!found || versionCmp(v, r.v) > 0)) {
+            becomeFullState(m);
+            if (found && delta) ccAdd(&delta->cc, r.d);
+            dot d = ccNextDot(&m->cc, node);
+            if (delta) {
+                omEntry e;
+                e.d = d;
+                regInit(&e.r);
+                e.r.ver = v;
+                e.r.present = 1;
+                e.r.val = (char *)val;
+                e.r.len = vlen;
+                deltaPut(delta, f, flen, &e);
+            }
+            packPut(m, found ? &r : NULL, f, flen, d, v, val, vlen);
+            return !found;
+        }
+    }
+    char vbuf[OM_PACK_MAX_VALUE];
+    val = packUnalias(m, val, vlen, vbuf);
     int isNew;
     omField *n = writeBegin(m, f, flen, delta, &isNew);
     dot d = ccNextDot(&m->cc, node);
@@ -476,12 +833,22 @@ void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t 
 
 int ormapDel(ormap *m, const char *f, size_t flen, ormap *delta) {
     becomeFullState(m);
+    if (m->packed) {
+        omRec r;
+        if (!packFind(m, f, flen, &r)) return 0;
+        if (delta) {
+            ccAdd(&delta->cc, r.d);
+            deltaDrop(delta, f, flen);
+            removedNote(delta, f, flen);
+        }
+        packRemove(m, &r);
+        return 1;
+    }
     omField *n = (omField *)dictFind(&m->fields, f, flen);
     if (n == NULL) return 0;
     if (delta) {
         for (uint32_t i = 0; i < fieldNEntries(n); i++) ccAdd(&delta->cc, fieldEntry(n, i)->d);
-        omField *dn = (omField *)dictFind(&delta->fields, f, flen);
-        if (dn) fieldUnlinkFree(delta, dn);
+        deltaDrop(delta, f, flen);
         removedNote(delta, f, flen);
     }
     fieldUnlinkFree(m, n);
@@ -498,24 +865,54 @@ void ormapClear(ormap *m, ormap *delta) {
     if (delta) {
         ccMerge(&delta->cc, &m->cc);
         dictClear(&delta->fields, fieldFreeCb, delta);
+        packReset(delta);
+        delta->packed = 1;
         becomeFullState(delta);
     }
     dictClear(&m->fields, fieldFreeCb, m);
+    packReset(m);
+    m->packed = 1;
 }
 
 /* ---------- merge ---------- */
 
-/* The join of one field: m's entries (n, may be NULL) and other's (on, may be
- * NULL).  An entry of m survives if other holds its dot too (their regs are
- * merged) or has not seen it; an entry of other survives if m has not seen it
- * (if m holds it, it is in m's context).  m's context is not merged yet when
- * this runs.  Both entry lists are sorted by dot, so this is a merge of two
- * sorted filtered lists. */
-static void mergeField(ormap *m, omField *n, const omField *on, const ccontext *occ, const char *f, size_t flen) {
-    uint32_t nm = n ? fieldNEntries(n) : 0, no = on ? fieldNEntries(on) : 0, k = 0;
-    if (nm == 1 && no == 1 && dotEq(n->e.d, on->e.d)) {   /* the usual case: the same write */
+/* The join of one field's entries: mine (nm, owned: each ends in kept or is
+ * freed) and other's (the view on, may be NULL), into kept; returns how many
+ * were kept.  An entry of m survives if other holds its dot too (their regs
+ * are merged) or has not seen it; an entry of other survives if m has not
+ * seen it (if m holds it, it is in m's context, mcc).  Both lists are sorted
+ * by dot, so this is a merge of two sorted filtered lists. */
+static uint32_t joinEntries(omEntry *e0, omEntry *extra, uint32_t nm, const omView *on, const ccontext *occ,
+                            const ccontext *mcc, omEntry *kept) {
+    uint32_t no = on ? on->n : 0, a = 0, b = 0, k = 0;
+    while (a < nm || b < no) {
+        omEntry *ea = a < nm ? (a == 0 ? e0 : &extra[a - 1]) : NULL;
+        int cmp = b == no ? -1 : a == nm ? 1 : dotCmp(ea->d, viewEntry(on, b)->d);
+        if (cmp <= 0) {
+            a++;
+            if (cmp == 0) regMerge(&ea->r, &viewEntry(on, b++)->r);
+            if (cmp == 0 || !ccContains(occ, ea->d))
+                kept[k++] = *ea;
+            else
+                regFree(&ea->r);
+        } else {
+            const omEntry *eb = viewEntry(on, b++);
+            if (ccContains(mcc, eb->d)) continue;
+            kept[k].d = eb->d;
+            regCopy(&kept[k].r, &eb->r);
+            k++;
+        }
+    }
+    return k;
+}
+
+/* The join of one field of a dict-form m (n, may be NULL) with other's (on,
+ * may be NULL).  m's context is not merged yet when this runs. */
+static void mergeField(ormap *m, omField *n, const omView *on, const ccontext *occ, const char *f, size_t flen) {
+    uint32_t nm = n ? fieldNEntries(n) : 0, no = on ? on->n : 0;
+    if (nm == 1 && no == 1 && dotEq(n->e.d, on->e0->d)) {   /* the usual case: the same write */
         m->bytes -= fieldFootprint(n);
-        regMerge(&n->e.r, &on->e.r);
+        regMerge(&n->e.r, &on->e0->r);
         m->bytes += fieldFootprint(n);
         return;
     }
@@ -523,24 +920,7 @@ static void mergeField(ormap *m, omField *n, const omField *on, const ccontext *
     if (n) m->bytes -= fieldFootprint(n);
     omEntry stack[OM_STACK_ENTRIES], *kept = stack;
     if (nm + no > OM_STACK_ENTRIES) kept = xmalloc((size_t)(nm + no) * sizeof(omEntry));
-    uint32_t a = 0, b = 0;
-    while (a < nm || b < no) {
-        int cmp = b == no ? -1 : a == nm ? 1 : dotCmp(fieldEntry(n, a)->d, fieldEntryC(on, b)->d);
-        if (cmp <= 0) {
-            omEntry *ea = fieldEntry(n, a++);
-            if (cmp == 0) regMerge(&ea->r, &fieldEntryC(on, b++)->r);
-            if (cmp == 0 || !ccContains(occ, ea->d))
-                kept[k++] = *ea;
-            else
-                regFree(&ea->r);
-        } else {
-            const omEntry *eb = fieldEntryC(on, b++);
-            if (ccContains(&m->cc, eb->d)) continue;
-            kept[k].d = eb->d;
-            regCopy(&kept[k].r, &eb->r);
-            k++;
-        }
-    }
+    uint32_t k = joinEntries(n ? &n->e : NULL, n ? n->extra : NULL, nm, on, occ, &m->cc, kept);
     if (k == 0) {
         if (n) {
             removedNote(m, n->f, n->flen);   /* before n (which f may point into) goes */
@@ -563,6 +943,54 @@ static void mergeField(ormap *m, omField *n, const omField *on, const ccontext *
     if (kept != stack) free(kept);
 }
 
+/* The same join for a packed m: the result stays packed if it fits, else m
+ * turns into the dict form.  f is not m's. */
+static void mergeFieldPacked(ormap *m, const omView *on, const ccontext *occ, const char *f, size_t flen) {
+    omRec r;
+    int found = packFind(m, f, flen, &r);
+    uint32_t no = on ? on->n : 0;
+    if (found && no == 0 && !ccContains(occ, r.d)) return;
+    if (found && no == 1 && dotEq(r.d, on->e0->d)) {   /* the same write, usually as it is here */
+        omEntry here;
+        recEntry(&r, &here);
+        if (regEqual(&here.r, &on->e0->r)) return;
+    }
+    omEntry mine, stack[OM_STACK_ENTRIES], *kept = stack;
+    if (1 + no > OM_STACK_ENTRIES) kept = xmalloc((size_t)(1 + no) * sizeof(omEntry));
+    if (found) {
+        omEntry borrowed;
+        recEntry(&r, &borrowed);
+        mine.d = borrowed.d;
+        regCopy(&mine.r, &borrowed.r);
+    }
+    uint32_t k = joinEntries(found ? &mine : NULL, NULL, found ? 1 : 0, on, occ, &m->cc, kept);
+    if (k == 0) {
+        if (found) packRemove(m, &r);
+        removedNote(m, f, flen);
+    } else if (k == 1 && entryPackable(&kept[0], flen) && (found || m->npacked < OM_PACK_MAX_FIELDS)) {
+        packPut(m, found ? &r : NULL, f, flen, kept[0].d, kept[0].r.ver, kept[0].r.val, kept[0].r.len);
+        regFree(&kept[0].r);
+        if (!found) removedForget(m, f, flen);
+    } else {
+        if (found) packRemove(m, &r);
+        packToDict(m);
+        omField *n = fieldNew(f, flen);
+        fieldSetEntries(n, kept, k);
+        m->bytes += fieldFootprint(n);
+        dictAdd(&m->fields, &n->link);
+        removedForget(m, f, flen);
+    }
+    if (kept != stack) free(kept);
+}
+
+/* Merges other's field (on, NULL if other removed it) into m, either form. */
+static void mergeOne(ormap *m, const omView *on, const ccontext *occ, const char *f, size_t flen) {
+    if (m->packed)
+        mergeFieldPacked(m, on, occ, f, flen);
+    else
+        mergeField(m, (omField *)dictFind(&m->fields, f, flen), on, occ, f, flen);
+}
+
 typedef struct mergeRemovedCtx {
     ormap *m;
     const ccontext *occ;
@@ -571,44 +999,64 @@ typedef struct mergeRemovedCtx {
 /* A field other removed: m's entries of it other has seen go. */
 static void mergeRemovedCb(const char *f, size_t flen, void *ctx) {
     mergeRemovedCtx *mc = ctx;
-    mergeField(mc->m, (omField *)dictFind(&mc->m->fields, f, flen), NULL, mc->occ, f, flen);
+    mergeOne(mc->m, NULL, mc->occ, f, flen);
 }
 
+/* A full state's merge works on the dict form; a map that was packed is
+ * packed again afterwards if it still fits. */
 void ormapMerge(ormap *m, const ormap *other) {
     if (m == other) return;
+    ormapIter oit;
+    omView ov;
     if (!other->touchedOnly) {
+        int wasPacked = m->packed;
         becomeFullState(m);
+        packToDict(m);
         /* Every field of m may lose entries to other's context. */
         dictIter it;
         dictLink *l;
         dictIterSafe(&it, &m->fields);
         while ((l = dictNext(&it)) != NULL) {
             omField *n = (omField *)l;
-            mergeField(m, n, fieldFind(other, n->f, n->flen), &other->cc, n->f, n->flen);
+            int has = viewFind(other, n->f, n->flen, &ov);
+            mergeField(m, n, has ? &ov : NULL, &other->cc, n->f, n->flen);
         }
         dictIterEnd(&it);
         /* Fields only other holds (or that m just dropped: the join then
          * keeps nothing again, so revisiting them is harmless). */
-        ormapIter oit;
         ormapIterInit(&oit, other);
-        for (const omField *on = iterNextField(&oit); on; on = iterNextField(&oit))
-            if (dictFind(&m->fields, on->f, on->flen) == NULL) mergeField(m, NULL, on, &other->cc, on->f, on->flen);
+        while (iterNextView(&oit, &ov))
+            if (dictFind(&m->fields, ov.f, ov.flen) == NULL) mergeField(m, NULL, &ov, &other->cc, ov.f, ov.flen);
         dictShrinkIfSparse(&m->fields);
-    } else {
-        /* other's context can only remove entries of the fields it lists. */
-        ormapIter oit;
-        ormapIterInit(&oit, other);
-        for (const omField *on = iterNextField(&oit); on; on = iterNextField(&oit))
-            mergeField(m, (omField *)dictFind(&m->fields, on->f, on->flen), on, &other->cc, on->f, on->flen);
-        mergeRemovedCtx mc = {m, &other->cc};
-        removedEach(other, mergeRemovedCb, &mc);
+        ccMerge(&m->cc, &other->cc);
+        if (wasPacked) packIfSmall(m);
+        return;
     }
+    /* other's context can only remove entries of the fields it lists. */
+    ormapIterInit(&oit, other);
+    while (iterNextView(&oit, &ov)) mergeOne(m, &ov, &other->cc, ov.f, ov.flen);
+    mergeRemovedCtx mc = {m, &other->cc};
+    removedEach(other, mergeRemovedCb, &mc);
     ccMerge(&m->cc, &other->cc);
 }
 
 /* ---------- random, scan ---------- */
 
 int ormapRandom(const ormap *m, uint64_t (*rnd)(void), const char **f, size_t *flen) {
+    if (m->packed) {
+        if (m->npacked == 0) return 0;
+        uint64_t i = rnd() % m->npacked;
+        omRec r;
+        uint32_t off = 0;
+        for (;; i--) {
+            packRead(m, off, &r);
+            if (i == 0) break;
+            off += r.size;
+        }
+        *f = r.f;
+        *flen = r.flen;
+        return 1;
+    }
     dict *d = (dict *)&m->fields;
     d->pauserehash++;   /* as fieldFind: no bucket moves under a running iteration */
     const omField *n = (const omField *)dictRandom(d, rnd);
@@ -630,7 +1078,17 @@ static void scanCb(dictLink *node, void *ctx) {
     sc->fn(n->f, n->flen, sc->ctx);
 }
 
+/* A packed map is visited whole in one call (cursor 0 back), as Redis does
+ * for a listpack. */
 uint64_t ormapScan(const ormap *m, uint64_t cursor, void (*fn)(const char *f, size_t flen, void *ctx), void *ctx) {
+    if (m->packed) {
+        ormapIter it;
+        const char *f;
+        size_t flen;
+        ormapIterInit(&it, m);
+        while (ormapIterNext(&it, &f, &flen)) fn(f, flen, ctx);
+        return 0;
+    }
     scanCtx sc = {fn, ctx};
     return dictScan((dict *)&m->fields, cursor, scanCb, &sc);
 }
@@ -640,12 +1098,12 @@ uint64_t ormapScan(const ormap *m, uint64_t cursor, void (*fn)(const char *f, si
 int ormapEqual(const ormap *a, const ormap *b) {
     if (ormapLen(a) != ormapLen(b) || !ccEqual(&a->cc, &b->cc)) return 0;
     ormapIter it;
+    omView va, vb;
     ormapIterInit(&it, a);
-    for (const omField *na = iterNextField(&it); na; na = iterNextField(&it)) {
-        const omField *nb = fieldFind(b, na->f, na->flen);
-        if (nb == NULL || fieldNEntries(na) != fieldNEntries(nb)) return 0;
-        for (uint32_t i = 0; i < fieldNEntries(na); i++) {
-            const omEntry *ea = fieldEntryC(na, i), *eb = fieldEntryC(nb, i);
+    while (iterNextView(&it, &va)) {
+        if (!viewFind(b, va.f, va.flen, &vb) || va.n != vb.n) return 0;
+        for (uint32_t i = 0; i < va.n; i++) {
+            const omEntry *ea = viewEntry(&va, i), *eb = viewEntry(&vb, i);
             if (!dotEq(ea->d, eb->d) || !regEqual(&ea->r, &eb->r)) return 0;
         }
     }
@@ -667,11 +1125,12 @@ static uint64_t hashWords(uint64_t h, uint64_t a, uint64_t b) {
 uint64_t ormapDigest(const ormap *m) {
     uint64_t sum = 0;
     ormapIter it;
+    omView v;
     ormapIterInit(&it, m);
-    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it)) {
-        uint64_t h = XXH3_64bits_withSeed(n->f, n->flen, OM_DIGEST_SEED);
-        for (uint32_t i = 0; i < fieldNEntries(n); i++) {
-            const omEntry *e = fieldEntryC(n, i);
+    while (iterNextView(&it, &v)) {
+        uint64_t h = XXH3_64bits_withSeed(v.f, v.flen, OM_DIGEST_SEED);
+        for (uint32_t i = 0; i < v.n; i++) {
+            const omEntry *e = viewEntry(&v, i);
             h = regDigest(&e->r, hashWords(h, e->d.node, e->d.counter));
         }
         sum += h;
@@ -730,12 +1189,13 @@ void ormapEncode(const ormap *m, cbuf *b) {
     uint64_t *nodes = contextNodes(&m->cc, &nn);
     cbufPutVarint(b, ormapLen(m));
     ormapIter it;
+    omView v;
     ormapIterInit(&it, m);
-    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it)) {
-        cbufPutBytes(b, n->f, n->flen);
-        cbufPutVarint(b, fieldNEntries(n));
-        for (uint32_t i = 0; i < fieldNEntries(n); i++) {
-            const omEntry *e = fieldEntryC(n, i);
+    while (iterNextView(&it, &v)) {
+        cbufPutBytes(b, v.f, v.flen);
+        cbufPutVarint(b, v.n);
+        for (uint32_t i = 0; i < v.n; i++) {
+            const omEntry *e = viewEntry(&v, i);
             cbufPutVarint(b, nodeIndex(nodes, nn, e->d.node));
             cbufPutVarint(b, e->d.counter);
             regEncode(&e->r, b);
@@ -782,6 +1242,7 @@ ormap *ormapDecode(creader *r) {
         return NULL;
     }
     ormap *m = ormapNew();
+    m->packed = 0;   /* decoded in the dict form, packed at the end if it fits */
     uint64_t *nodes = NULL;
     uint32_t nn = 0;
     uint64_t count;
@@ -814,6 +1275,7 @@ ormap *ormapDecode(creader *r) {
         }
     }
     free(nodes);
+    packIfSmall(m);
     return m;
 bad:
     free(nodes);

@@ -1,15 +1,24 @@
 /* crdt_orset.c - the add-wins observed-remove set (ORSWOT) behind Redis sets.
  *
- * Owns the members (an intrusive dict of osMember nodes), their dots and the
- * set's causal context.  Pure: no sockets, no globals, no logging; allocation
- * failure aborts.
+ * Owns the members, their dots and the set's causal context.  Pure: no
+ * sockets, no globals, no logging; allocation failure aborts.
  *
- * Memory.  A member is one allocation: dictLink, its first dot inline, its
- * length and its bytes (28 + len bytes).  Almost every member holds exactly
- * one dot; the rare extra concurrent dots live in an area after the bytes,
- * flagged by the top bit of the length, and moving to a bigger area is the
- * only time a member is reallocated.  Re-adding a member overwrites its dot in
- * place: no allocation.
+ * Two forms hold the members, and the set moves from the first to the second
+ * once, never back (except that a clear empties it into the first again):
+ *
+ *   packed: one buffer, for a small set (at most OS_PACKED_MAX_MEMBERS
+ *     members of at most OS_PACKED_MAX_LEN bytes, each with exactly one dot,
+ *     from at most OS_PACKED_MAX_NODES nodes), the usual shape of a set that
+ *     lives on one node or a quiet mesh.  Lookups are linear, as in Redis's
+ *     listpacks; a member costs its bytes plus three or four.
+ *       byte nnodes, nnodes x 8-byte node ids (host order, unaligned),
+ *       then per member: byte len, the bytes, byte node index, varint counter
+ *   dict: an intrusive dict of osMember nodes for everything else.  A member
+ *     is one allocation: dictLink, its first dot inline, its length and its
+ *     bytes (28 + len bytes).  The rare extra concurrent dots live in an area
+ *     after the bytes, flagged by the top bit of the length, and moving to a
+ *     bigger area is the only time a member is reallocated.  Re-adding a
+ *     member overwrites its dot in place: no allocation.
  *
  * Deltas.  A delta is an orset like any other, with one extra promise that
  * lets a merge visit only what the delta touched instead of every member of a
@@ -22,7 +31,8 @@
  * merged with them do not keep it, and their merge visits every member.
  * removed is bounded (OS_REMOVED_MAX): past it the promise is dropped, so a
  * set built by merging deltas cannot accumulate names.  Neither field is part
- * of the logical state: equality and the digest ignore them. */
+ * of the logical state: equality and the digest ignore them, and so they
+ * ignore the form. */
 #include "crdt_orset.h"
 
 #include <assert.h>
@@ -35,12 +45,20 @@
 #include <xxhash.h>
 
 #define ORSET_FORMAT_VERSION 1
-#define ORSET_FLAG_TOUCHED_ONLY 1
+#define ORSET_FLAG_TOUCHED_ONLY 1     /* in the encoding */
 #define OS_EXTRA_FLAG 0x80000000u     /* in osMember.lenf: an osExtra area follows the bytes */
 #define OS_LEN_MASK 0x7fffffffu       /* so a member is at most 2 GiB - 1 bytes */
 #define OS_REMOVED_MAX 64             /* names a delta may carry before it becomes a full state */
 #define OS_STACK_DOTS 16
 #define OS_DIGEST_SEED 0x6f72736574763031ULL   /* "orsetv01" */
+
+#define OS_PACKED_MAX_MEMBERS 128
+#define OS_PACKED_MAX_LEN 64          /* fits the record's length byte */
+#define OS_PACKED_MAX_NODES 16        /* fits the record's node byte */
+#define OS_PACKED_SLACK 128           /* a removal gives back room beyond this */
+
+#define OS_DICT_FORM 1                /* in orset.flags */
+#define OS_TOUCHED_ONLY 2
 
 typedef struct osMember {
     dictLink link;      /* first, as dict.h requires */
@@ -54,15 +72,39 @@ typedef struct osExtra {
     dot dots[];         /* sorted, all above d */
 } osExtra;
 
+/* A dict of osMember nodes and the bytes they take. */
+typedef struct osDict {
+    dict d;
+    size_t bytes;
+} osDict;
+
+/* 56 bytes: the context, one pointer to the members, the delta bookkeeping,
+ * and the packed buffer's sizes (it is at most a few KiB). */
 struct orset {
-    dict members;
     ccontext cc;
-    dict *removed;      /* NULL unless a touchedOnly delta removed members */
-    size_t bytes;       /* member and removed-name nodes */
-    int touchedOnly;
+    union {
+        unsigned char *packed;  /* packed form: NULL while empty */
+        osDict *big;            /* dict form */
+    } u;
+    osDict *removed;            /* NULL unless a touchedOnly delta removed members */
+    uint16_t used, cap;         /* packed form: bytes of the buffer in use and allocated */
+    uint16_t count;             /* packed form: members */
+    uint16_t flags;             /* OS_DICT_FORM, OS_TOUCHED_ONLY */
 };
 
-/* ---------- member nodes ---------- */
+/* One member of either form, as lookups and iteration hand it out. */
+typedef struct osEntry {
+    const char *m;
+    size_t len;
+    osMember *n;        /* dict form: its node; NULL in the packed form */
+    dot d;              /* packed form: its one dot */
+    uint32_t off, end;  /* packed form: where its record starts and ends */
+} osEntry;
+
+static int isDictForm(const orset *s) { return s->flags & OS_DICT_FORM; }
+static int isTouchedOnly(const orset *s) { return (s->flags & OS_TOUCHED_ONLY) != 0; }
+
+/* ---------- member nodes (dict form and removed names) ---------- */
 
 static size_t memberLen(const osMember *n) { return n->lenf & OS_LEN_MASK; }
 
@@ -92,8 +134,16 @@ static const char *memberKey(const dictLink *node, size_t *len) {
     return n->m;
 }
 
+static osDict *osDictNew(void) {
+    osDict *od = malloc(sizeof(*od));
+    if (od == NULL) abort();
+    dictInit(&od->d, memberKey);
+    od->bytes = 0;
+    return od;
+}
+
 /* A node for m with k sorted dots (k == 0: a removed-name node). */
-static osMember *memberNew(orset *s, const char *m, size_t len, const dot *dots, uint32_t k) {
+static osMember *memberNew(osDict *od, const char *m, size_t len, const dot *dots, uint32_t k) {
     if (len > OS_LEN_MASK) abort();
     size_t size = k > 1 ? extraOffset(len) + sizeof(osExtra) + (size_t)(k - 1) * sizeof(dot)
                         : offsetof(osMember, m) + len;
@@ -108,18 +158,27 @@ static osMember *memberNew(orset *s, const char *m, size_t len, const dot *dots,
         x->n = x->cap = k - 1;
         memcpy(x->dots, dots + 1, (size_t)(k - 1) * sizeof(dot));
     }
-    s->bytes += size;
+    od->bytes += size;
     return n;
 }
 
-static void memberFree(orset *s, osMember *n) {
-    s->bytes -= memberSize(n);
+static void memberFree(osDict *od, osMember *n) {
+    od->bytes -= memberSize(n);
     free(n);
 }
 
+static void freeNodeCb(dictLink *node, void *ctx) { memberFree(ctx, (osMember *)node); }
+
+static void osDictFree(osDict *od) {
+    dictClear(&od->d, freeNodeCb, od);
+    free(od);
+}
+
+static size_t osDictMemory(const osDict *od) { return sizeof(*od) + od->bytes + dictTableBytes(&od->d); }
+
 /* Gives a linked member the k >= 1 sorted dots; reallocates (and relinks)
  * only when the extra area is too small. */
-static void memberSetDots(orset *s, osMember *n, const dot *dots, uint32_t k) {
+static void memberSetDots(osDict *od, osMember *n, const dot *dots, uint32_t k) {
     assert(k >= 1);
     osExtra *x = memberExtra(n);
     if (k == 1 || (x && x->cap >= k - 1)) {
@@ -130,27 +189,205 @@ static void memberSetDots(orset *s, osMember *n, const dot *dots, uint32_t k) {
         }
         return;
     }
-    osMember *bigger = memberNew(s, n->m, memberLen(n), dots, k);
-    dictReplaceNode(&s->members, &n->link, &bigger->link);
-    memberFree(s, n);
+    osMember *bigger = memberNew(od, n->m, memberLen(n), dots, k);
+    dictReplaceNode(&od->d, &n->link, &bigger->link);
+    memberFree(od, n);
 }
 
 /* Lookups through a const set must not move rehash buckets under a running
  * orsetIter, so they pause rehashing (a counter in the dict, not logical state). */
-static osMember *memberFind(const orset *s, const char *m, size_t len) {
-    dict *d = (dict *)&s->members;
+static osMember *memberFind(const osDict *od, const char *m, size_t len) {
+    dict *d = (dict *)&od->d;
     d->pauserehash++;
     osMember *n = (osMember *)dictFind(d, m, len);
     d->pauserehash--;
     return n;
 }
 
-static void freeNodeCb(dictLink *node, void *ctx) { memberFree(ctx, (osMember *)node); }
+/* ---------- the packed form ---------- */
 
-/* ---------- iteration ---------- */
+static unsigned varintLen(uint64_t v) {
+    unsigned n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void varintPut(unsigned char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p = (unsigned char)v;
+}
+
+static unsigned packedNodes(const orset *s) { return s->u.packed ? s->u.packed[0] : 0; }
+
+/* Where the records start (0 while there is no buffer, and no records). */
+static uint32_t packedStart(const orset *s) { return s->u.packed ? 1 + 8 * (uint32_t)s->u.packed[0] : 0; }
+
+static uint64_t packedNode(const orset *s, unsigned i) {
+    uint64_t node;
+    memcpy(&node, s->u.packed + 1 + 8 * (size_t)i, sizeof(node));
+    return node;
+}
+
+/* The offset of the record after the one at off. */
+static uint32_t packedSkip(const unsigned char *p, uint32_t off) {
+    off += 2 + (uint32_t)p[off];
+    while (p[off++] & 0x80) {}
+    return off;
+}
+
+static void packedRead(const orset *s, uint32_t off, osEntry *e) {
+    const unsigned char *p = s->u.packed;
+    e->off = off;
+    e->len = p[off];
+    e->m = (const char *)p + off + 1;
+    e->n = NULL;
+    uint32_t i = off + 1 + (uint32_t)e->len;
+    e->d.node = packedNode(s, p[i++]);
+    uint64_t counter = 0;
+    unsigned shift = 0;
+    do {
+        counter |= (uint64_t)(p[i] & 0x7f) << shift;
+        shift += 7;
+    } while (p[i++] & 0x80);
+    e->d.counter = counter;
+    e->end = i;
+}
+
+static int packedFind(const orset *s, const char *m, size_t len, osEntry *e) {
+    const unsigned char *p = s->u.packed;
+    for (uint32_t off = packedStart(s); off < s->used; off = packedSkip(p, off)) {
+        if (p[off] == len && memcmp(p + off + 1, m, len) == 0) {
+            packedRead(s, off, e);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Makes room for extra more bytes, creating the buffer (with an empty node
+ * table) if there is none.  Rounds the allocation up to what malloc would
+ * give anyway. */
+static void packedGrow(orset *s, size_t extra) {
+    size_t used = s->u.packed ? s->used : 1, need = used + extra;
+    if (s->u.packed && need <= s->cap) return;
+    assert(need <= UINT16_MAX);
+    size_t cap = ((need + 8 + 15) & ~(size_t)15) - 8;
+    if (cap > UINT16_MAX) cap = need;
+    unsigned char *p = realloc(s->u.packed, cap);
+    if (p == NULL) abort();
+    if (s->u.packed == NULL) {
+        p[0] = 0;
+        s->used = 1;
+    }
+    s->u.packed = p;
+    s->cap = (uint16_t)cap;
+}
+
+/* The index of node in the node table, added if new (which moves every
+ * record 8 bytes on); -1 if the table is full. */
+static int packedNodeIndex(orset *s, uint64_t node) {
+    unsigned n = packedNodes(s);
+    for (unsigned i = 0; i < n; i++)
+        if (packedNode(s, i) == node) return (int)i;
+    if (n == OS_PACKED_MAX_NODES) return -1;
+    packedGrow(s, sizeof(node));
+    unsigned char *p = s->u.packed;
+    uint32_t at = 1 + 8 * n;
+    memmove(p + at + 8, p + at, s->used - at);
+    memcpy(p + at, &node, sizeof(node));
+    p[0] = (unsigned char)(n + 1);
+    s->used += 8;
+    return (int)n;
+}
+
+/* Appends a member s does not hold, with one dot; 0 (and s unchanged) if
+ * the packed form cannot take it. */
+static int packedAppend(orset *s, const char *m, size_t len, dot d) {
+    if (s->count >= OS_PACKED_MAX_MEMBERS || len > OS_PACKED_MAX_LEN) return 0;
+    int idx = packedNodeIndex(s, d.node);
+    if (idx < 0) return 0;
+    size_t size = 2 + len + varintLen(d.counter);
+    packedGrow(s, size);
+    unsigned char *p = s->u.packed + s->used;
+    p[0] = (unsigned char)len;
+    if (len) memcpy(p + 1, m, len);
+    p[1 + len] = (unsigned char)idx;
+    varintPut(p + 2 + len, d.counter);
+    s->used = (uint16_t)(s->used + size);
+    s->count++;
+    return 1;
+}
+
+/* Gives the member at e the dot d in place; 0 (and s unchanged) if the node
+ * table is full. */
+static int packedSetDot(orset *s, osEntry *e, dot d) {
+    unsigned before = packedNodes(s);
+    int idx = packedNodeIndex(s, d.node);
+    if (idx < 0) return 0;
+    if (packedNodes(s) != before) {
+        e->off += 8;
+        e->end += 8;
+    }
+    uint32_t at = e->off + 1 + (uint32_t)e->len;   /* the node byte */
+    size_t oldSize = e->end - at, newSize = 1 + varintLen(d.counter);
+    if (newSize > oldSize) packedGrow(s, newSize - oldSize);
+    unsigned char *p = s->u.packed;
+    memmove(p + at + newSize, p + e->end, s->used - e->end);
+    s->used = (uint16_t)(s->used + newSize - oldSize);
+    p[at] = (unsigned char)idx;
+    varintPut(p + at + 1, d.counter);
+    return 1;
+}
+
+static void packedFree(orset *s) {
+    free(s->u.packed);
+    s->u.packed = NULL;
+    s->used = s->cap = s->count = 0;
+}
+
+static void packedDelete(orset *s, const osEntry *e) {
+    unsigned char *p = s->u.packed;
+    memmove(p + e->off, p + e->end, s->used - e->end);
+    s->used = (uint16_t)(s->used - (e->end - e->off));
+    if (--s->count == 0) {
+        packedFree(s);
+    } else if (s->cap - s->used > OS_PACKED_SLACK) {
+        size_t cap = ((s->used + 8 + 15) & ~(size_t)15) - 8;
+        if ((p = realloc(p, cap)) == NULL) abort();
+        s->u.packed = p;
+        s->cap = (uint16_t)cap;
+    }
+}
+
+/* ---------- either form ---------- */
+
+static void entryOfMember(osEntry *e, const osMember *n) {
+    e->m = n->m;
+    e->len = memberLen(n);
+    e->n = (osMember *)n;
+    e->d = n->d;
+}
+
+static uint32_t entryNDots(const osEntry *e) { return e->n ? memberNDots(e->n) : 1; }
+
+static dot entryDot(const osEntry *e, uint32_t i) { return e->n ? memberDot(e->n, i) : e->d; }
+
+static int entryFind(const orset *s, const char *m, size_t len, osEntry *e) {
+    if (!isDictForm(s)) return packedFind(s, m, len, e);
+    const osMember *n = memberFind(s->u.big, m, len);
+    if (n) entryOfMember(e, n);
+    return n != NULL;
+}
 
 /* Walks table[0] then table[1] (non-empty only while rehashing): a = table,
- * b = next bucket, cur = next node. */
+ * b = next bucket, cur = next node.  In the packed form a is the offset of
+ * the next record (0 before the first). */
 void orsetIterInit(orsetIter *it, const orset *s) {
     it->s = s;
     it->a = 0;
@@ -159,7 +396,7 @@ void orsetIterInit(orsetIter *it, const orset *s) {
 }
 
 static const osMember *iterNextMember(orsetIter *it) {
-    const dict *d = &it->s->members;
+    const dict *d = &it->s->u.big->d;
     while (it->cur == NULL) {
         if (it->a >= 2) return NULL;
         if (it->b >= d->size[it->a]) {
@@ -174,48 +411,91 @@ static const osMember *iterNextMember(orsetIter *it) {
     return n;
 }
 
-int orsetIterNext(orsetIter *it, const char **m, size_t *len) {
-    const osMember *n = iterNextMember(it);
-    if (n == NULL) return 0;
-    *m = n->m;
-    *len = memberLen(n);
+static int entryNext(orsetIter *it, osEntry *e) {
+    const orset *s = it->s;
+    if (isDictForm(s)) {
+        const osMember *n = iterNextMember(it);
+        if (n) entryOfMember(e, n);
+        return n != NULL;
+    }
+    if (it->a == 0) it->a = packedStart(s);
+    if (it->a >= s->used) return 0;
+    packedRead(s, (uint32_t)it->a, e);
+    it->a = e->end;
     return 1;
+}
+
+int orsetIterNext(orsetIter *it, const char **m, size_t *len) {
+    osEntry e;
+    if (!entryNext(it, &e)) return 0;
+    *m = e.m;
+    *len = e.len;
+    return 1;
+}
+
+/* Moves the members into the dict form, for good. */
+static void packedToDict(orset *s) {
+    assert(!isDictForm(s));
+    osDict *od = osDictNew();
+    orsetIter it;
+    osEntry e;
+    orsetIterInit(&it, s);
+    while (entryNext(&it, &e)) dictAdd(&od->d, &memberNew(od, e.m, e.len, &e.d, 1)->link);
+    packedFree(s);
+    s->u.big = od;
+    s->flags |= OS_DICT_FORM;
+}
+
+/* Links a member the caller knows is absent, with k >= 1 sorted dots, in
+ * the packed form if it fits there. */
+static void memberInsert(orset *s, const char *m, size_t len, const dot *dots, uint32_t k) {
+    if (!isDictForm(s)) {
+        if (k == 1 && packedAppend(s, m, len, dots[0])) return;
+        packedToDict(s);
+    }
+    dictAdd(&s->u.big->d, &memberNew(s->u.big, m, len, dots, k)->link);
+}
+
+/* Frees every member and leaves s empty in the packed form. */
+static void membersFree(orset *s) {
+    if (isDictForm(s)) {
+        osDictFree(s->u.big);
+        s->u.packed = NULL;
+        s->flags &= (uint16_t)~OS_DICT_FORM;
+    } else {
+        packedFree(s);
+    }
 }
 
 /* ---------- removed names (deltas only) ---------- */
 
 static void removedDrop(orset *s) {
     if (s->removed == NULL) return;
-    dictClear(s->removed, freeNodeCb, s);
-    free(s->removed);
+    osDictFree(s->removed);
     s->removed = NULL;
 }
 
 /* The set stops promising to list what it touched (see the file comment). */
 static void becomeFullState(orset *s) {
-    s->touchedOnly = 0;
+    s->flags &= (uint16_t)~OS_TOUCHED_ONLY;
     removedDrop(s);
 }
 
 static void removedNote(orset *s, const char *m, size_t len) {
-    if (!s->touchedOnly) return;
-    if (s->removed == NULL) {
-        s->removed = malloc(sizeof(dict));
-        if (s->removed == NULL) abort();
-        dictInit(s->removed, memberKey);
-    }
-    if (dictFind(s->removed, m, len)) return;
-    if (dictSize(s->removed) >= OS_REMOVED_MAX) {
+    if (!isTouchedOnly(s)) return;
+    if (s->removed == NULL) s->removed = osDictNew();
+    if (dictFind(&s->removed->d, m, len)) return;
+    if (dictSize(&s->removed->d) >= OS_REMOVED_MAX) {
         becomeFullState(s);
         return;
     }
-    dictAdd(s->removed, &memberNew(s, m, len, NULL, 0)->link);
+    dictAdd(&s->removed->d, &memberNew(s->removed, m, len, NULL, 0)->link);
 }
 
 static void removedForget(orset *s, const char *m, size_t len) {
     if (s->removed == NULL) return;
-    osMember *n = (osMember *)dictUnlink(s->removed, m, len);
-    if (n) memberFree(s, n);
+    osMember *n = (osMember *)dictUnlink(&s->removed->d, m, len);
+    if (n) memberFree(s->removed, n);
 }
 
 /* ---------- life cycle and queries ---------- */
@@ -223,41 +503,50 @@ static void removedForget(orset *s, const char *m, size_t len) {
 orset *orsetNew(void) {
     orset *s = calloc(1, sizeof(*s));
     if (s == NULL) abort();
-    dictInit(&s->members, memberKey);
     ccInit(&s->cc);
-    s->touchedOnly = 1;   /* empty: trivially lists everything it touched */
+    s->flags = OS_TOUCHED_ONLY;   /* empty: trivially lists everything it touched */
     return s;
 }
 
 void orsetFree(orset *s) {
     if (s == NULL) return;
-    dictClear(&s->members, freeNodeCb, s);
+    membersFree(s);
     removedDrop(s);
     ccFree(&s->cc);
     free(s);
 }
 
-static osMember *memberCopy(orset *dst, const osMember *n) {
+/* Adds a copy of e (a member of another set) to s, which lacks it. */
+static void entryCopy(orset *s, const osEntry *e) {
     dot stack[OS_STACK_DOTS], *dots = stack;
-    uint32_t k = memberNDots(n);
+    uint32_t k = entryNDots(e);
     if (k > OS_STACK_DOTS && (dots = malloc((size_t)k * sizeof(dot))) == NULL) abort();
-    for (uint32_t i = 0; i < k; i++) dots[i] = memberDot(n, i);
-    osMember *c = memberNew(dst, n->m, memberLen(n), dots, k);
+    for (uint32_t i = 0; i < k; i++) dots[i] = entryDot(e, i);
+    memberInsert(s, e->m, e->len, dots, k);
     if (dots != stack) free(dots);
-    return c;
 }
 
 orset *orsetDup(const orset *s) {
     orset *c = orsetNew();
     ccCopy(&c->cc, &s->cc);
-    orsetIter it;
-    orsetIterInit(&it, s);
-    for (const osMember *n = iterNextMember(&it); n; n = iterNextMember(&it))
-        dictAdd(&c->members, &memberCopy(c, n)->link);
-    c->touchedOnly = s->touchedOnly;
+    if (!isDictForm(s)) {
+        if (s->u.packed) {
+            if ((c->u.packed = malloc(s->used)) == NULL) abort();
+            memcpy(c->u.packed, s->u.packed, s->used);
+            c->used = c->cap = s->used;
+            c->count = s->count;
+        }
+    } else {
+        if (orsetCard(s) > OS_PACKED_MAX_MEMBERS) packedToDict(c);
+        orsetIter it;
+        osEntry e;
+        orsetIterInit(&it, s);
+        while (entryNext(&it, &e)) entryCopy(c, &e);
+    }
+    c->flags = (uint16_t)((c->flags & ~OS_TOUCHED_ONLY) | (s->flags & OS_TOUCHED_ONLY));
     if (s->removed) {
         dictIter di;
-        dictIterInit(&di, s->removed);
+        dictIterInit(&di, &s->removed->d);
         for (dictLink *l = dictNext(&di); l; l = dictNext(&di)) {
             const osMember *n = (const osMember *)l;
             removedNote(c, n->m, memberLen(n));
@@ -267,51 +556,75 @@ orset *orsetDup(const orset *s) {
     return c;
 }
 
-size_t orsetCard(const orset *s) { return (size_t)dictSize(&s->members); }
+size_t orsetCard(const orset *s) { return isDictForm(s) ? (size_t)dictSize(&s->u.big->d) : s->count; }
 
-int orsetContains(const orset *s, const char *m, size_t len) { return memberFind(s, m, len) != NULL; }
+int orsetContains(const orset *s, const char *m, size_t len) {
+    osEntry e;
+    return entryFind(s, m, len, &e);
+}
 
 const ccontext *orsetContext(const orset *s) { return &s->cc; }
 
 size_t orsetMemory(const orset *s) {
-    size_t total = sizeof(*s) + s->bytes + dictTableBytes(&s->members);
-    total += ((size_t)s->cc.capvv + s->cc.capcloud) * sizeof(dot);
-    if (s->removed) total += sizeof(dict) + dictTableBytes(s->removed);
+    size_t total = sizeof(*s) + ((size_t)s->cc.capvv + s->cc.capcloud) * sizeof(dot);
+    total += isDictForm(s) ? osDictMemory(s->u.big) : s->cap;
+    if (s->removed) total += osDictMemory(s->removed);
     return total;
 }
 
 /* ---------- local operations ---------- */
 
+/* Records in delta an add of m with the new dot d that observed old (the
+ * member's entry before the add, NULL if it was absent). */
+static void addDelta(orset *delta, dot d, const osEntry *old, const char *m, size_t len) {
+    ccAdd(&delta->cc, d);
+    if (old) {
+        uint32_t k = entryNDots(old);
+        for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, entryDot(old, i));
+    }
+    memberInsert(delta, m, len, &d, 1);
+}
+
 int orsetAdd(orset *s, uint64_t node, const char *m, size_t len, orset *delta) {
     becomeFullState(s);
     dot d = ccNextDot(&s->cc, node);
-    osMember *n = (osMember *)dictFind(&s->members, m, len);
-    if (delta) {
-        ccAdd(&delta->cc, d);
-        if (n) {
-            uint32_t k = memberNDots(n);
-            for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, memberDot(n, i));
+    osEntry e;
+    int found = entryFind(s, m, len, &e);
+    if (delta) addDelta(delta, d, found ? &e : NULL, m, len);
+    if (!isDictForm(s)) {
+        if (found ? packedSetDot(s, &e, d) : packedAppend(s, m, len, d)) return !found;
+        char copy[OS_PACKED_MAX_LEN];
+        if (found) {   /* m may point into the buffer the move frees; a packed member is short */
+            if (len) memcpy(copy, m, len);
+            m = copy;
         }
-        dictAdd(&delta->members, &memberNew(delta, m, len, &d, 1)->link);
+        packedToDict(s);
+        osMember *n = memberFind(s->u.big, m, len);
+        if (n) e.n = n;
     }
-    if (n) {
-        memberSetDots(s, n, &d, 1);   /* the old dots were observed: replaced */
+    if (found) {
+        memberSetDots(s->u.big, e.n, &d, 1);   /* the old dots were observed: replaced */
         return 0;
     }
-    dictAdd(&s->members, &memberNew(s, m, len, &d, 1)->link);
+    dictAdd(&s->u.big->d, &memberNew(s->u.big, m, len, &d, 1)->link);
     return 1;
 }
 
 int orsetRemove(orset *s, const char *m, size_t len, orset *delta) {
     becomeFullState(s);
-    osMember *n = (osMember *)dictUnlink(&s->members, m, len);
-    if (n == NULL) return 0;
-    if (delta) {
-        uint32_t k = memberNDots(n);
-        for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, memberDot(n, i));
+    osEntry e;
+    if (!entryFind(s, m, len, &e)) return 0;
+    if (delta) {   /* before the removal: m may point into s */
+        uint32_t k = entryNDots(&e);
+        for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, entryDot(&e, i));
         removedNote(delta, m, len);
     }
-    memberFree(s, n);
+    if (!isDictForm(s)) {
+        packedDelete(s, &e);
+    } else {
+        dictUnlink(&s->u.big->d, e.n->m, e.len);
+        memberFree(s->u.big, e.n);
+    }
     return 1;
 }
 
@@ -325,89 +638,177 @@ void orsetClear(orset *s, orset *delta) {
         ccCopy(&delta->cc, &s->cc);
         becomeFullState(delta);
     }
-    dictClear(&s->members, freeNodeCb, s);
+    membersFree(s);
 }
 
 /* ---------- merge ---------- */
 
-/* The join of one member: s's dots (sm, may be NULL) and other's (om, may be
- * NULL).  A dot of s survives if other holds it too or has not seen it; a dot
- * of other survives if s has not seen it (if s holds it, it is in s's
- * context).  s's context is not merged yet when this runs.  Both dot lists
- * are sorted, so the result is a merge of two sorted filtered lists. */
-static void mergeMember(orset *s, osMember *sm, const osMember *om, const ccontext *occ, const char *m, size_t len) {
-    uint32_t ns = sm ? memberNDots(sm) : 0, no = om ? memberNDots(om) : 0, n = 0;
-    dot stack[OS_STACK_DOTS], *kept = stack;
-    if (ns + no > OS_STACK_DOTS && (kept = malloc((size_t)(ns + no) * sizeof(dot))) == NULL) abort();
-    uint32_t a = 0, b = 0;
+/* The join of one member: s's dots (se, may be NULL) and other's (oe, may be
+ * NULL), into kept (room for both lists); returns how many survive.  A dot of
+ * s survives if other holds it too or has not seen it; a dot of other
+ * survives if s has not seen it (if s holds it, it is in s's context).  s's
+ * context is not merged yet when this runs.  Both dot lists are sorted, so
+ * the result is a merge of two sorted filtered lists. */
+static uint32_t joinDots(const osEntry *se, const ccontext *scc, const osEntry *oe, const ccontext *occ, dot *kept) {
+    uint32_t ns = se ? entryNDots(se) : 0, no = oe ? entryNDots(oe) : 0, n = 0, a = 0, b = 0;
     while (a < ns || b < no) {
-        dot da = a < ns ? memberDot(sm, a) : (dot){0, 0}, db = b < no ? memberDot(om, b) : (dot){0, 0};
+        dot da = a < ns ? entryDot(se, a) : (dot){0, 0}, db = b < no ? entryDot(oe, b) : (dot){0, 0};
         int cmp = b == no ? -1 : a == ns ? 1 : dotCmp(da, db);
         if (cmp <= 0) {
             if (cmp == 0 || !ccContains(occ, da)) kept[n++] = da;
             a++;
             if (cmp == 0) b++;
         } else {
-            if (!ccContains(&s->cc, db)) kept[n++] = db;
+            if (!ccContains(scc, db)) kept[n++] = db;
             b++;
         }
     }
+    return n;
+}
+
+/* Room for the join of se and oe: the stack array, or a malloc'd one. */
+static dot *joinRoom(const osEntry *se, const osEntry *oe, dot *stack) {
+    uint32_t need = (se ? entryNDots(se) : 0) + (oe ? entryNDots(oe) : 0);
+    dot *p = stack;
+    if (need > OS_STACK_DOTS && (p = malloc((size_t)need * sizeof(dot))) == NULL) abort();
+    return p;
+}
+
+/* Joins one member into a dict-form s: sm is s's node (may be NULL), oe
+ * other's entry (may be NULL). */
+static void mergeMember(orset *s, osMember *sm, const osEntry *oe, const ccontext *occ, const char *m, size_t len) {
+    osEntry se;
+    if (sm) entryOfMember(&se, sm);
+    dot stack[OS_STACK_DOTS], *kept = joinRoom(sm ? &se : NULL, oe, stack);
+    uint32_t n = joinDots(sm ? &se : NULL, &s->cc, oe, occ, kept);
+    osDict *od = s->u.big;
     if (n == 0) {
         removedNote(s, m, len);   /* before the free: m may point into sm */
         if (sm) {
-            dictUnlink(&s->members, m, len);
-            memberFree(s, sm);
+            dictUnlink(&od->d, m, len);
+            memberFree(od, sm);
         }
     } else if (sm) {
-        memberSetDots(s, sm, kept, n);
+        memberSetDots(od, sm, kept, n);
     } else {
-        dictAdd(&s->members, &memberNew(s, m, len, kept, n)->link);
+        dictAdd(&od->d, &memberNew(od, m, len, kept, n)->link);
         removedForget(s, m, len);
     }
     if (kept != stack) free(kept);
 }
 
-void orsetMerge(orset *s, const orset *other) {
-    if (s == other) return;
+static void mergeIntoDict(orset *s, const orset *other) {
+    dict *sd = &s->u.big->d;
     dictIter it;
     dictLink *l;
-    if (!other->touchedOnly) {
+    orsetIter oit;
+    osEntry oe;
+    orsetIterInit(&oit, other);
+    if (!isTouchedOnly(other)) {
         becomeFullState(s);
         /* Every member of s may lose dots to other's context. */
-        dictIterSafe(&it, &s->members);
+        dictIterSafe(&it, sd);
         while ((l = dictNext(&it)) != NULL) {
             osMember *sm = (osMember *)l;
-            mergeMember(s, sm, memberFind(other, sm->m, memberLen(sm)), &other->cc, sm->m, memberLen(sm));
+            int found = entryFind(other, sm->m, memberLen(sm), &oe);
+            mergeMember(s, sm, found ? &oe : NULL, &other->cc, sm->m, memberLen(sm));
         }
         dictIterEnd(&it);
         /* Members only other holds (or that s just dropped: the join then
          * keeps nothing again, so revisiting them is harmless). */
-        dictIterInit(&it, (dict *)&other->members);
-        while ((l = dictNext(&it)) != NULL) {
-            const osMember *om = (const osMember *)l;
-            if (dictFind(&s->members, om->m, memberLen(om)) == NULL)
-                mergeMember(s, NULL, om, &other->cc, om->m, memberLen(om));
-        }
-        dictIterEnd(&it);
+        while (entryNext(&oit, &oe))
+            if (dictFind(sd, oe.m, oe.len) == NULL) mergeMember(s, NULL, &oe, &other->cc, oe.m, oe.len);
     } else {
         /* other's context can only remove dots of the members it lists. */
-        dictIterInit(&it, (dict *)&other->members);
-        while ((l = dictNext(&it)) != NULL) {
-            const osMember *om = (const osMember *)l;
-            osMember *sm = (osMember *)dictFind(&s->members, om->m, memberLen(om));
-            mergeMember(s, sm, om, &other->cc, om->m, memberLen(om));
-        }
-        dictIterEnd(&it);
+        while (entryNext(&oit, &oe))
+            mergeMember(s, (osMember *)dictFind(sd, oe.m, oe.len), &oe, &other->cc, oe.m, oe.len);
         if (other->removed) {
-            dictIterInit(&it, other->removed);
+            dictIterInit(&it, &other->removed->d);
             while ((l = dictNext(&it)) != NULL) {
                 const osMember *rm = (const osMember *)l;
-                osMember *sm = (osMember *)dictFind(&s->members, rm->m, memberLen(rm));
+                osMember *sm = (osMember *)dictFind(sd, rm->m, memberLen(rm));
                 if (sm) mergeMember(s, sm, NULL, &other->cc, rm->m, memberLen(rm));
                 else removedNote(s, rm->m, memberLen(rm));
             }
             dictIterEnd(&it);
         }
+    }
+}
+
+/* Joins the member e (of s, or of other when sHas is 0) into the packed
+ * result; 0 if the result leaves the packed form. */
+static int joinIntoPacked(orset *result, const orset *s, const osEntry *se, const orset *other, const osEntry *oe) {
+    dot stack[OS_STACK_DOTS], *kept = joinRoom(se, oe, stack);
+    uint32_t n = joinDots(se, &s->cc, oe, &other->cc, kept);
+    const osEntry *e = se ? se : oe;
+    int fits = n == 0 || (n == 1 && packedAppend(result, e->m, e->len, kept[0]));
+    if (kept != stack) free(kept);
+    return fits;
+}
+
+/* A delta merged into a delta: notes what the join removed from s and
+ * forgets names it brought back, as mergeMember does one by one.  result
+ * holds the joined members; s still holds its own. */
+static void noteTouchedPacked(orset *s, const orset *result, const orset *other) {
+    orsetIter it;
+    osEntry e, x;
+    orsetIterInit(&it, s);
+    while (entryNext(&it, &e))
+        if (!packedFind(result, e.m, e.len, &x)) removedNote(s, e.m, e.len);
+    orsetIterInit(&it, other);
+    while (entryNext(&it, &e)) {
+        if (packedFind(s, e.m, e.len, &x)) continue;
+        if (packedFind(result, e.m, e.len, &x)) removedForget(s, e.m, e.len);
+        else removedNote(s, e.m, e.len);
+    }
+    if (other->removed) {
+        dictIter di;
+        dictIterInit(&di, &other->removed->d);
+        for (dictLink *l = dictNext(&di); l; l = dictNext(&di)) {
+            const osMember *rm = (const osMember *)l;
+            if (!packedFind(s, rm->m, memberLen(rm), &x)) removedNote(s, rm->m, memberLen(rm));
+        }
+        dictIterEnd(&di);
+    }
+}
+
+/* Merges other into a packed s by building the joined members in a new
+ * buffer: the full join over every member (whatever other promises, it is
+ * as cheap on a small set), so s's members stay put while they are read.
+ * Returns 0, with s unchanged, if the result does not fit the packed form. */
+static int mergeIntoPacked(orset *s, const orset *other) {
+    orset result;
+    memset(&result, 0, sizeof(result));
+    orsetIter it;
+    osEntry se, oe;
+    int fits = 1;
+    orsetIterInit(&it, s);
+    while (fits && entryNext(&it, &se)) {
+        int found = entryFind(other, se.m, se.len, &oe);
+        fits = joinIntoPacked(&result, s, &se, other, found ? &oe : NULL);
+    }
+    orsetIterInit(&it, other);
+    while (fits && entryNext(&it, &oe))
+        if (!packedFind(s, oe.m, oe.len, &se)) fits = joinIntoPacked(&result, s, NULL, other, &oe);
+    if (!fits) {
+        packedFree(&result);
+        return 0;
+    }
+    if (!isTouchedOnly(other)) becomeFullState(s);
+    else if (isTouchedOnly(s)) noteTouchedPacked(s, &result, other);
+    packedFree(s);
+    s->u.packed = result.u.packed;
+    s->used = result.used;
+    s->cap = result.cap;
+    s->count = result.count;
+    return 1;
+}
+
+void orsetMerge(orset *s, const orset *other) {
+    if (s == other) return;
+    if (isDictForm(s) || !mergeIntoPacked(s, other)) {
+        if (!isDictForm(s)) packedToDict(s);
+        mergeIntoDict(s, other);
     }
     ccMerge(&s->cc, &other->cc);
 }
@@ -415,7 +816,18 @@ void orsetMerge(orset *s, const orset *other) {
 /* ---------- random, scan ---------- */
 
 int orsetRandom(const orset *s, uint64_t (*rnd)(void), const char **m, size_t *len) {
-    dict *d = (dict *)&s->members;
+    if (!isDictForm(s)) {
+        if (s->count == 0) return 0;
+        uint64_t skip = rnd() % s->count;
+        uint32_t off = packedStart(s);
+        while (skip--) off = packedSkip(s->u.packed, off);
+        osEntry e;
+        packedRead(s, off, &e);
+        *m = e.m;
+        *len = e.len;
+        return 1;
+    }
+    dict *d = (dict *)&s->u.big->d;
     d->pauserehash++;   /* as memberFind: no bucket moves under a running iteration */
     const osMember *n = (const osMember *)dictRandom(d, rnd);
     d->pauserehash--;
@@ -436,35 +848,44 @@ static void scanCb(dictLink *node, void *ctx) {
     sc->fn(n->m, memberLen(n), sc->ctx);
 }
 
+/* A packed set is small: one call visits it all (as Redis does for its
+ * intsets and listpacks). */
 uint64_t orsetScan(const orset *s, uint64_t cursor, void (*fn)(const char *m, size_t len, void *ctx), void *ctx) {
+    if (!isDictForm(s)) {
+        orsetIter it;
+        osEntry e;
+        orsetIterInit(&it, s);
+        while (entryNext(&it, &e)) fn(e.m, e.len, ctx);
+        return 0;
+    }
     scanCtx sc = {fn, ctx};
-    return dictScan((dict *)&s->members, cursor, scanCb, &sc);
+    return dictScan(&s->u.big->d, cursor, scanCb, &sc);
 }
 
 /* ---------- equality and digest ---------- */
 
-static int memberDotsEqual(const osMember *a, const osMember *b) {
-    uint32_t k = memberNDots(a);
-    if (k != memberNDots(b)) return 0;
+static int entryDotsEqual(const osEntry *a, const osEntry *b) {
+    uint32_t k = entryNDots(a);
+    if (k != entryNDots(b)) return 0;
     for (uint32_t i = 0; i < k; i++)
-        if (!dotEq(memberDot(a, i), memberDot(b, i))) return 0;
+        if (!dotEq(entryDot(a, i), entryDot(b, i))) return 0;
     return 1;
 }
 
 int orsetEqual(const orset *a, const orset *b) {
     if (orsetCard(a) != orsetCard(b) || !ccEqual(&a->cc, &b->cc)) return 0;
     orsetIter it;
+    osEntry ea, eb;
     orsetIterInit(&it, a);
-    for (const osMember *na = iterNextMember(&it); na; na = iterNextMember(&it)) {
-        const osMember *nb = memberFind(b, na->m, memberLen(na));
-        if (nb == NULL || !memberDotsEqual(na, nb)) return 0;
-    }
+    while (entryNext(&it, &ea))
+        if (!entryFind(b, ea.m, ea.len, &eb) || !entryDotsEqual(&ea, &eb)) return 0;
     return 1;
 }
 
 /* Per member: XXH3 of its bytes chained through its sorted dots (as
  * little-endian bytes, so hosts agree); members are summed, which does not
- * depend on table order; the context's canonical digest and the count close it. */
+ * depend on table order or form; the context's canonical digest and the
+ * count close it. */
 static uint64_t hashWords(uint64_t h, uint64_t a, uint64_t b) {
     unsigned char buf[16];
     for (int i = 0; i < 8; i++) {
@@ -477,11 +898,12 @@ static uint64_t hashWords(uint64_t h, uint64_t a, uint64_t b) {
 uint64_t orsetDigest(const orset *s) {
     uint64_t sum = 0;
     orsetIter it;
+    osEntry e;
     orsetIterInit(&it, s);
-    for (const osMember *n = iterNextMember(&it); n; n = iterNextMember(&it)) {
-        uint64_t h = XXH3_64bits_withSeed(n->m, memberLen(n), OS_DIGEST_SEED);
-        uint32_t k = memberNDots(n);
-        for (uint32_t i = 0; i < k; i++) h = hashWords(h, memberDot(n, i).node, memberDot(n, i).counter);
+    while (entryNext(&it, &e)) {
+        uint64_t h = XXH3_64bits_withSeed(e.m, e.len, OS_DIGEST_SEED);
+        uint32_t k = entryNDots(&e);
+        for (uint32_t i = 0; i < k; i++) h = hashWords(h, entryDot(&e, i).node, entryDot(&e, i).counter);
         sum += h;
     }
     return hashWords(ccDigest(&s->cc, OS_DIGEST_SEED), sum, orsetCard(s));
@@ -526,29 +948,30 @@ static uint32_t nodeIndex(const uint64_t *nodes, uint32_t n, uint64_t node) {
 
 void orsetEncode(const orset *s, cbuf *b) {
     cbufPutByte(b, ORSET_FORMAT_VERSION);
-    cbufPutByte(b, s->touchedOnly ? ORSET_FLAG_TOUCHED_ONLY : 0);
+    cbufPutByte(b, isTouchedOnly(s) ? ORSET_FLAG_TOUCHED_ONLY : 0);
     ccEncode(&s->cc, b);
     uint32_t nn;
     uint64_t *nodes = contextNodes(&s->cc, &nn);
     cbufPutVarint(b, orsetCard(s));
     orsetIter it;
+    osEntry e;
     orsetIterInit(&it, s);
-    for (const osMember *n = iterNextMember(&it); n; n = iterNextMember(&it)) {
-        uint32_t k = memberNDots(n);
-        cbufPutBytes(b, n->m, memberLen(n));
+    while (entryNext(&it, &e)) {
+        uint32_t k = entryNDots(&e);
+        cbufPutBytes(b, e.m, e.len);
         cbufPutVarint(b, k);
         for (uint32_t i = 0; i < k; i++) {
-            dot d = memberDot(n, i);
+            dot d = entryDot(&e, i);
             cbufPutVarint(b, nodeIndex(nodes, nn, d.node));
             cbufPutVarint(b, d.counter);
         }
     }
     free(nodes);
-    if (s->touchedOnly) {
-        cbufPutVarint(b, s->removed ? dictSize(s->removed) : 0);
+    if (isTouchedOnly(s)) {
+        cbufPutVarint(b, s->removed ? dictSize(&s->removed->d) : 0);
         if (s->removed) {
             dictIter di;
-            dictIterInit(&di, s->removed);
+            dictIterInit(&di, &s->removed->d);
             for (dictLink *l = dictNext(&di); l; l = dictNext(&di)) {
                 const osMember *n = (const osMember *)l;
                 cbufPutBytes(b, n->m, memberLen(n));
@@ -593,24 +1016,25 @@ orset *orsetDecode(creader *r) {
     uint64_t count;
     /* A member takes at least 3 bytes: length, dot count, one 2-byte dot. */
     if (creaderGetVarint(r, &count) < 0 || count > (r->len - r->pos) / 3) goto bad;
+    if (count > OS_PACKED_MAX_MEMBERS) packedToDict(s);
     for (uint64_t i = 0; i < count; i++) {
         const char *m;
         size_t len;
         if (creaderGetBytes(r, &m, &len) < 0 || len > OS_LEN_MASK) goto bad;
-        if (dictFind(&s->members, m, len)) goto bad;
+        if (orsetContains(s, m, len)) goto bad;
         uint32_t k = decodeDots(r, &s->cc, nodes, nn, &dots, &cap);
         if (k == 0) goto bad;
-        dictAdd(&s->members, &memberNew(s, m, len, dots, k)->link);
+        memberInsert(s, m, len, dots, k);
     }
-    s->touchedOnly = flags & ORSET_FLAG_TOUCHED_ONLY;
-    if (s->touchedOnly) {
+    if (!(flags & ORSET_FLAG_TOUCHED_ONLY)) becomeFullState(s);
+    if (isTouchedOnly(s)) {
         uint64_t nremoved;
         if (creaderGetVarint(r, &nremoved) < 0 || nremoved > r->len - r->pos) goto bad;
         for (uint64_t i = 0; i < nremoved; i++) {
             const char *m;
             size_t len;
             if (creaderGetBytes(r, &m, &len) < 0 || len > OS_LEN_MASK) goto bad;
-            if (dictFind(&s->members, m, len) || (s->removed && dictFind(s->removed, m, len))) goto bad;
+            if (orsetContains(s, m, len) || (s->removed && dictFind(&s->removed->d, m, len))) goto bad;
             removedNote(s, m, len);
         }
     }

@@ -1288,6 +1288,191 @@ static void test_decode_hostile(void **state) {
     CHECK(decodeBytes(wrongVersion, sizeof(wrongVersion), &rd) == NULL && rd.err);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* The packed form of small maps against the dict form */
+
+#define PK_REPLICAS 3
+#define PK_FIELDS 140    /* past the packed form's 128 fields */
+
+/* A map forced into the dict form for good: a long value written and
+ * deleted under a node of its own (its dot stays in the context). */
+static ormap *dictFormNew(void) {
+    ormap *m = ormapNew();
+    char longv[100];
+    memset(longv, 'L', sizeof(longv));
+    ormapSet(m, NC, V(1, NC), S("force"), longv, sizeof(longv), NULL);
+    ormapDel(m, S("force"), NULL);
+    return m;
+}
+
+/* Same fields, same values. */
+static void expectSameValues(const ormap *a, const ormap *b) {
+    CHECK(ormapLen(a) == ormapLen(b), "len %zu vs %zu", ormapLen(a), ormapLen(b));
+    ormapIter it;
+    const char *f;
+    size_t flen;
+    ormapIterInit(&it, a);
+    size_t n = 0;
+    while (ormapIterNext(&it, &f, &flen)) {
+        char ba[VALBUF], bb[VALBUF];
+        size_t la, lb;
+        const char *va = ormapGet(a, f, flen, ba, &la), *vb = ormapGet(b, f, flen, bb, &lb);
+        CHECK(va && vb && la == lb && memcmp(va, vb, la) == 0, "field \"%.*s\"", (int)flen, f);
+        n++;
+    }
+    CHECK(n == ormapLen(a));
+}
+
+/* Random HSET/HDEL (sometimes a long value, a long name, an increment, a
+ * clear) on replicas that start packed and on twins forced into the dict
+ * form, exchanging deltas and full states in the same order: every read
+ * agrees, and each world converges. */
+static void test_packed_vs_dict(void **state) {
+    curTest = "packed_vs_dict";
+    static const uint64_t nodes[PK_REPLICAS] = {NA, NB, 0xd0d000000000000dULL};
+    for (int c = 0; c < 300; c++) {
+        if (!runCase(c)) continue;
+        rng g = caseRng(curTest, c);
+        ormap *pk[PK_REPLICAS], *dc[PK_REPLICAS];
+        for (int r = 0; r < PK_REPLICAS; r++) {
+            pk[r] = ormapNew();
+            dc[r] = dictFormNew();
+        }
+        int nfields = rngChance(&g, 50) ? 8 : PK_FIELDS;
+        unsigned rare = rngChance(&g, 50) ? 0 : 2;   /* percent of each rare operation */
+        uint64_t stamp = 100;
+        for (int step = 0; step < 400; step++) {
+            int r = (int)rngBelow(&g, PK_REPLICAS);
+            ormap *dp = ormapNew(), *dd = ormapNew();
+            int ops = 1 + (int)rngBelow(&g, 3);
+            for (int o = 0; o < ops; o++) {
+                char name[80], val[80];
+                int fi = (int)rngBelow(&g, (uint64_t)nfields);
+                size_t nlen = (size_t)snprintf(name, sizeof(name), "f%d", fi);
+                if (rngChance(&g, rare)) {
+                    memset(name + nlen, 'n', 70);
+                    nlen += 70;
+                }
+                size_t vlen = (size_t)snprintf(val, sizeof(val), "%" PRIu64, rngBelow(&g, 1000));
+                if (rngChance(&g, rare)) {
+                    memset(val + vlen, 'v', 70);
+                    vlen += 70;
+                }
+                version v = V(++stamp, nodes[r]);
+                unsigned p = (unsigned)rngBelow(&g, 100);
+                if (p < rare) {
+                    reg cur;
+                    regInit(&cur);
+                    long long iv;
+                    int ok = !ormapFieldReg(pk[r], name, nlen, &cur) || regIntValue(&cur, &iv);
+                    regFree(&cur);
+                    if (ok) {
+                        ormapIncrBy(pk[r], nodes[r], v, name, nlen, 3, dp);
+                        ormapIncrBy(dc[r], nodes[r], v, name, nlen, 3, dd);
+                    }
+                } else if (p < 2 * rare) {
+                    ormapClear(pk[r], dp);
+                    ormapClear(dc[r], dd);
+                } else if (p < 70) {
+                    int a = ormapSet(pk[r], nodes[r], v, name, nlen, val, vlen, dp);
+                    CHECK(a == ormapSet(dc[r], nodes[r], v, name, nlen, val, vlen, dd));
+                } else {
+                    int a = ormapDel(pk[r], name, nlen, dp);
+                    CHECK(a == ormapDel(dc[r], name, nlen, dd));
+                }
+            }
+            expectSameValues(pk[r], dc[r]);
+            expectSameValues(dp, dd);
+            /* Deliver the delta (or now and then a full state) to another replica. */
+            int to = (int)rngBelow(&g, PK_REPLICAS);
+            if (rngChance(&g, 10)) {
+                if (rngChance(&g, 50)) {
+                    ormapMerge(pk[to], pk[r]);
+                    ormapMerge(dc[to], dc[r]);
+                } else {
+                    mergeEncoded(pk[to], pk[r]);
+                    mergeEncoded(dc[to], dc[r]);
+                }
+            } else if (rngChance(&g, 50)) {
+                ormapMerge(pk[to], dp);
+                ormapMerge(dc[to], dd);
+            } else {
+                mergeEncoded(pk[to], dp);
+                mergeEncoded(dc[to], dd);
+            }
+            expectSameValues(pk[to], dc[to]);
+            ormapFree(dp);
+            ormapFree(dd);
+        }
+        /* Converge each world, and a packed world into the dict one. */
+        for (int r = 1; r < PK_REPLICAS; r++) {
+            sync2(pk[0], pk[r]);
+            sync2(dc[0], dc[r]);
+        }
+        for (int r = 0; r < PK_REPLICAS; r++) {
+            expectSameValues(pk[r], dc[r]);
+            ormap *x = ormapDup(dc[r]);
+            ormapMerge(x, pk[r]);
+            expectSameValues(x, dc[r]);
+            ormapFree(x);
+            ormap *y = ormapDup(pk[r]);
+            CHECK(ormapEqual(y, pk[r]) && ormapDigest(y) == ormapDigest(pk[r]));
+            ormapMerge(y, dc[r]);
+            expectSameValues(y, dc[r]);
+            ormapFree(y);
+        }
+        for (int r = 0; r < PK_REPLICAS; r++) {
+            ormapFree(pk[r]);
+            ormapFree(dc[r]);
+        }
+    }
+}
+
+/* A small hash of plain fields costs a few bytes over its names and values;
+ * reads point into it; scan returns everything at once; a field that does
+ * not fit moves the map to the dict form with every value intact. */
+static void scanVisitCount(const char *f, size_t flen, void *ctx) { (*(int *)ctx)++; }
+
+static void test_packed_small_hash(void **state) {
+    curTest = "packed_small_hash";
+    ormap *m = ormapNew();
+    char name[16], val[16];
+    for (int i = 0; i < 100; i++) {
+        size_t nlen = (size_t)snprintf(name, sizeof(name), "field:%03d", i);
+        size_t vlen = (size_t)snprintf(val, sizeof(val), "value:%04d", i);
+        CHECK(ormapSet(m, NA, V(10 + (uint64_t)i, NA), name, nlen, val, vlen, NULL) == 1);
+    }
+    size_t perField = ormapMemory(m) / 100;
+    printf("  packed: %zu bytes per field (9-byte name, 10-byte value)\n", perField);
+    CHECK(perField < 50, "%zu bytes per field", perField);
+    int visited = 0;
+    CHECK(ormapScan(m, 0, scanVisitCount, &visited) == 0 && visited == 100);
+    const char *f;
+    size_t flen;
+    CHECK(ormapRandom(m, globalRnd, &f, &flen) && ormapExists(m, f, flen));
+    EXPECT(m, "field:042", "value:0042");
+    /* One long value: the dict form, every field kept. */
+    char longv[200];
+    memset(longv, 'x', sizeof(longv));
+    CHECK(ormapSet(m, NA, V(500, NA), S("field:007"), longv, sizeof(longv), NULL) == 0);
+    CHECK(ormapMemory(m) / 100 > perField);
+    for (int i = 0; i < 100; i++) {
+        size_t nlen = (size_t)snprintf(name, sizeof(name), "field:%03d", i);
+        snprintf(val, sizeof(val), "value:%04d", i);
+        if (i != 7) expectValue(m, name, nlen, val);
+    }
+    /* Decoding a small map of plain fields packs it again. */
+    CHECK(ormapSet(m, NA, V(501, NA), S("field:007"), S("short"), NULL) == 0);
+    ormap *back = ormapNew();
+    mergeEncoded(back, m);
+    CHECK(ormapEqual(back, m) && ormapDigest(back) == ormapDigest(m));
+    CHECK(ormapMemory(back) < ormapMemory(m));
+    EXPECT(back, "field:007", "short");
+    ormapFree(back);
+    ormapFree(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_get_del),
@@ -1305,6 +1490,8 @@ int main(void) {
         cmocka_unit_test(test_histories),
         cmocka_unit_test(test_merge_algebra),
         cmocka_unit_test(test_decode_hostile),
+        cmocka_unit_test(test_packed_vs_dict),
+        cmocka_unit_test(test_packed_small_hash),
     };
     return cmocka_run_group_tests(tests, setupRun, NULL);
 }

@@ -26,7 +26,10 @@
  * drawn from the histories; iteration, SSCAN and random picks; digests
  * independent of insertion order and table layout; the decoder refuses
  * truncated input and survives garbage; a 100k-member set re-adds without
- * growing and stays near 28 bytes + member + table pointer per member.
+ * growing and stays near 28 bytes + member + table pointer per member; a
+ * small set stays packed (a few bytes per member) until it outgrows that
+ * form, and sets of either form merge alike; one member of the alphabet is
+ * too long for the packed form, so histories mix both.
  *
  * Seeded: CRDT_SEED=<n> replays a run; the seed is printed at start and, with
  * the case number and its history, on every failure. */
@@ -79,9 +82,10 @@ static void startCase(long n) {
 
 /* ---------- the alphabet ---------- */
 
-#define NMEMB 5
+#define NMEMB 6
 static const char *alphabet[NMEMB] = {
-    "a", "b", "", "a member name long enough to move the extra dots further out", "e"};
+    "a", "b", "", "a member name long enough to move the extra dots further out", "e",
+    "a member too long for the packed form of a small set: it moves the set to the dict form"};
 static size_t alen(int e) { return strlen(alphabet[e]); }
 
 /* ---------- bit sets over op ids ---------- */
@@ -295,6 +299,20 @@ typedef struct replica {
 static replica reps[NREP];
 static message msgs[MAXOPS];
 
+/* s through its encoding: the same set, in the form the decoder picks. */
+static orset *roundTrip(const orset *s) {
+    cbuf b;
+    cbufInit(&b);
+    orsetEncode(s, &b);
+    creader r;
+    creaderInit(&r, b.p, b.len);
+    orset *c = orsetDecode(&r);
+    CHECK(c != NULL && creaderDone(&r), "decode of an encoding failed");
+    CHECK(orsetEqual(c, s) && orsetDigest(c) == orsetDigest(s), "round trip changed the set");
+    cbufFree(&b);
+    return c;
+}
+
 /* What reaches a peer: a copy, the same through encode/decode, or a set
  * that started empty and merged it (as a replica creating a key from a delta,
  * which then keeps it as its only content). */
@@ -307,16 +325,7 @@ static orset *maybeRoundTrip(const orset *s) {
         CHECK(orsetEqual(fresh, s), "a fresh set merged with s differs from s");
         return fresh;
     }
-    cbuf b;
-    cbufInit(&b);
-    orsetEncode(s, &b);
-    creader r;
-    creaderInit(&r, b.p, b.len);
-    orset *c = orsetDecode(&r);
-    CHECK(c != NULL && creaderDone(&r), "decode of an encoding failed");
-    CHECK(orsetEqual(c, s) && orsetDigest(c) == orsetDigest(s), "round trip changed the set");
-    cbufFree(&b);
-    return c;
+    return roundTrip(s);
 }
 
 static int ready(const message *m, int to) { return !causalRun || bsubset(&ops[m->opId].past, &reps[to].known); }
@@ -828,6 +837,199 @@ static void testDeltaGroups(void **state) {
     }
 }
 
+/* ---------- the packed form of small sets ---------- */
+
+/* What a packed set may take: the set itself and its context, a node table,
+ * and per member its bytes plus a length byte, a node byte and a varint
+ * counter (two bytes here), rounded up to malloc's 16. */
+static size_t packedBound(const orset *s, size_t memberBytes, size_t nodes) {
+    const ccontext *cc = orsetContext(s);
+    return 64 + ((size_t)cc->capvv + cc->capcloud) * sizeof(dot) + 1 + 8 * nodes + memberBytes + 4 * orsetCard(s) + 16;
+}
+
+static void checkSame(const orset *a, const orset *b, const char *what) {
+    CHECK(orsetEqual(a, b) && orsetEqual(b, a), "%s: states differ", what);
+    CHECK(orsetDigest(a) == orsetDigest(b), "%s: digests differ", what);
+    CHECK(orsetCard(a) == orsetCard(b), "%s: cards differ", what);
+    checkIteration(a);
+    orsetIter it;
+    orsetIterInit(&it, a);
+    const char *m;
+    size_t len, n = 0;
+    while (orsetIterNext(&it, &m, &len)) {
+        n++;
+        CHECK(orsetContains(b, m, len), "%s: a member of one is missing from the other", what);
+    }
+    CHECK(n == orsetCard(a), "%s: iterated %zu of %zu", what, n, orsetCard(a));
+}
+
+/* a grows past the packed form in one of four ways (member count, a long
+ * member, a 17th node, concurrent dots of one member), then lives on with
+ * adds and removes from several nodes.  Each op's delta also reaches b (which
+ * so changes form at its own moments) and twin, a copy of a re-made now and
+ * then through encode/decode (so often packed while a is a dict): every merge
+ * mixes forms, and all three must stay equal. */
+static void testPackedGrowth(void **state) {
+    for (long n = 1; n <= 200; n++) {
+        startCase(n);
+        int how = (int)(n % 4);
+        orset *a = orsetNew(), *b = orsetNew(), *twin = orsetNew();
+        orset *peers[20];
+        for (int i = 0; i < 20; i++) peers[i] = orsetNew();
+        char buf[96];
+        size_t bytes = 0;
+        int steps = 150 + (int)rngBelow(250);
+        for (int step = 0; step < steps; step++) {
+            orset *d = orsetNew();
+            int roll = (int)rngBelow(100);
+            int len;
+            if (step < 140) {   /* the growth, one way */
+                len = snprintf(buf, sizeof(buf), "p:%d", step);
+                if (how == 0) {
+                    bytes += (size_t)len;
+                    orsetAdd(a, 1, buf, (size_t)len, d);
+                } else if (how == 1 && step == 60) {
+                    memset(buf, 'L', 65);
+                    orsetAdd(a, 1, buf, 65, d);
+                } else if (how == 2 && step < 20) {
+                    orsetAdd(peers[step], 1000 + (uint64_t)step, buf, (size_t)len, d);
+                    orsetMerge(a, d);
+                } else if (how == 3 && step == 30) {
+                    orset *d2 = orsetNew();
+                    orsetAdd(peers[0], 500, "twice", 5, d);
+                    orsetAdd(peers[1], 501, "twice", 5, d2);
+                    orsetMerge(a, d2);
+                    orsetMerge(b, d2);
+                    orsetMerge(twin, d2);
+                    orsetFree(d2);
+                    orsetMerge(a, d);
+                } else if (step < 50) {
+                    bytes += (size_t)len;
+                    orsetAdd(a, 1, buf, (size_t)len, d);
+                }
+            } else {            /* life after it */
+                len = snprintf(buf, sizeof(buf), "p:%d", (int)rngBelow(160));
+                int peer = (int)rngBelow(4);
+                if (roll < 40) {
+                    orsetAdd(a, 1, buf, (size_t)len, d);
+                } else if (roll < 80) {
+                    orsetRemove(a, buf, (size_t)len, d);
+                } else if (roll < 95) {
+                    orsetMerge(peers[peer], a);
+                    orsetAdd(peers[peer], 2000 + (uint64_t)peer, buf, (size_t)len, d);
+                    orsetMerge(a, d);
+                } else {
+                    const char *m;
+                    size_t ml;
+                    if (orsetRandom(a, rngFn, &m, &ml)) orsetRemove(a, m, ml, d);   /* m points into a */
+                }
+            }
+            orsetMerge(b, d);
+            orsetMerge(twin, d);
+            orsetFree(d);
+            if (how == 0 && step < 140) {
+                size_t mem = orsetMemory(a), bound = packedBound(a, bytes, 1);
+                if (orsetCard(a) <= 128) CHECK(mem <= bound, "%zu members: %zu bytes, over %zu", orsetCard(a), mem, bound);
+                else CHECK(mem > bound + 20 * orsetCard(a), "%zu members, still %zu bytes", orsetCard(a), mem);
+            }
+            if (chance(10)) checkSame(a, b, "a and the set of its deltas");
+            if (chance(10)) checkSame(a, twin, "a and its re-made copy");
+            if (chance(5)) {
+                orsetFree(twin);
+                twin = roundTrip(a);
+                checkSame(a, twin, "a and its decoded copy");
+            }
+            if (chance(3)) {   /* a full state merged both ways */
+                orset *x = orsetDup(b), *y = orsetDup(twin);
+                orsetMerge(x, twin);
+                orsetMerge(y, b);
+                checkSame(x, y, "full states merged both ways");
+                checkSame(x, a, "a merged with its equals");
+                orsetFree(x);
+                orsetFree(y);
+            }
+        }
+        checkSame(a, b, "a and the set of its deltas, at the end");
+        checkSame(a, twin, "a and its re-made copy, at the end");
+        orset *fresh = orsetNew();
+        orsetMerge(fresh, twin);
+        checkSame(a, fresh, "a fresh set merged with the copy");
+        orsetFree(fresh);
+        /* A clear empties into the packed form again. */
+        orset *d = orsetNew();
+        orsetClear(a, d);
+        orsetMerge(b, d);
+        orsetFree(d);
+        checkSame(a, b, "after a clear");
+        orsetAdd(a, 1, "again", 5, NULL);
+        CHECK(orsetMemory(a) <= packedBound(a, 5, 1), "a cleared set is not packed: %zu bytes", orsetMemory(a));
+        orsetFree(a);
+        orsetFree(b);
+        orsetFree(twin);
+        for (int i = 0; i < 20; i++) orsetFree(peers[i]);
+    }
+}
+
+/* Ops whose member points into the set itself (SPOP removes what
+ * orsetRandom returned; a re-add of an iterated member from a 17th node moves
+ * the set to the dict form under that pointer). */
+static void testPackedSelfPointers(void **state) {
+    startCase(0);
+    orset *a = orsetNew(), *b = orsetNew();
+    char buf[16];
+    for (int i = 0; i < 16; i++) {
+        orset *d = orsetNew();
+        orsetAdd(a, 300 + (uint64_t)i, buf, (size_t)snprintf(buf, sizeof(buf), "node%d", i), d);
+        orsetMerge(b, d);
+        orsetFree(d);
+    }
+    orsetIter it;
+    const char *m;
+    size_t len;
+    orsetIterInit(&it, a);
+    CHECK(orsetIterNext(&it, &m, &len), "iterate");
+    orset *d = orsetNew();
+    CHECK(orsetAdd(a, 999, m, len, d) == 0, "a re-add of an iterated member");
+    orsetMerge(b, d);
+    orsetFree(d);
+    checkSame(a, b, "after the re-add from a 17th node");
+    while (orsetCard(a) > 0) {
+        CHECK(orsetRandom(a, rngFn, &m, &len), "random");
+        d = orsetNew();
+        CHECK(orsetRemove(a, m, len, d) == 1, "remove of a random member");
+        orsetMerge(b, d);
+        orsetFree(d);
+        checkSame(a, b, "after a random removal");
+    }
+    orsetFree(a);
+    orsetFree(b);
+}
+
+/* A packed set's random picks are uniform (Redis's SRANDMEMBER histogram
+ * tests), and SSCAN visits it all in one call. */
+static void testPackedRandomScan(void **state) {
+    startCase(0);
+    enum { N = 20, DRAWS = 200000 };
+    orset *a = orsetNew();
+    char buf[16];
+    for (int i = 0; i < N; i++) orsetAdd(a, 5, buf, (size_t)snprintf(buf, sizeof(buf), "mem:%d", i), NULL);
+    int hist[N] = {0};
+    for (int i = 0; i < DRAWS; i++) {
+        const char *m;
+        size_t len;
+        CHECK(orsetRandom(a, rngFn, &m, &len), "random");
+        int k = memIndex(m, len);
+        CHECK(k >= 0 && k < N, "random gave a stranger");
+        hist[k]++;
+    }
+    for (int i = 0; i < N; i++)
+        CHECK(hist[i] > DRAWS / N * 9 / 10 && hist[i] < DRAWS / N * 11 / 10, "member %d drawn %d times", i, hist[i]);
+    int seen[N] = {0};
+    CHECK(orsetScan(a, 0, scanCollect, seen) == 0, "a packed set scans in one call");
+    for (int i = 0; i < N; i++) CHECK(seen[i] == 1, "scan saw member %d %d times", i, seen[i]);
+    orsetFree(a);
+}
+
 /* ---------- a large set ---------- */
 
 static void testLargeSet(void **state) {
@@ -881,6 +1083,9 @@ int main(void) {
         cmocka_unit_test(testDeltaGroups),
         cmocka_unit_test(testIterationScanDigest),
         cmocka_unit_test(testEncoding),
+        cmocka_unit_test(testPackedGrowth),
+        cmocka_unit_test(testPackedSelfPointers),
+        cmocka_unit_test(testPackedRandomScan),
         cmocka_unit_test(testLargeSet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
