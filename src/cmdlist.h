@@ -130,7 +130,6 @@ void clientReplyCommand(client *c);
 void clientPauseCommand(client *c);
 void clientUnpauseCommand(client *c);
 void clientNoEvictCommand(client *c);
-void clientSetinfoCommand(client *c);
 void clientHelpCommand(client *c);
 void clientGetredirCommand(client *c);
 void clientTrackinginfoCommand(client *c);

@@ -58,7 +58,6 @@ static command clientSubs[] = {
     SUB("no-evict", clientNoEvictCommand, 3, A | S | L | T, "@admin @slow @dangerous @connection", 0, 0, 0, "7.0.0", "Sets the client eviction mode of the connection."),
     SUB("pause", clientPauseCommand, -3, A | S | L | T, "@admin @slow @dangerous @connection", 0, 0, 0, "3.0.0", "Suspends commands processing."),
     SUB("reply", clientReplyCommand, 3, S | L | T, "@slow @connection", 0, 0, 0, "3.2.0", "Instructs the server whether to reply to commands."),
-    SUB("setinfo", clientSetinfoCommand, 4, S | L | T, "@slow @connection", 0, 0, 0, "7.2.0", "Sets information specific to the client or connection."),
     SUB("setname", clientSetnameCommand, 3, S | L | T, "@slow @connection", 0, 0, 0, "2.6.9", "Sets the connection name."),
     SUB("trackinginfo", clientTrackinginfoCommand, 2, S | L | T, "@slow @connection", 0, 0, 0, "6.2.0", "Returns information about server-assisted client-side caching for the connection."),
     SUB("unblock", clientUnblockCommand, -3, A | S | L | T, "@admin @slow @dangerous @connection", 0, 0, 0, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection."),
@@ -145,7 +144,7 @@ static command table[] = {
     CMD("sdiff", sdiffCommand, -2, R, "@read @set @slow", 1, -1, 1, "set", "1.0.0", "Returns the difference of multiple sets."),
     CMD("sdiffstore", sdiffstoreCommand, -3, W | M, "@write @set @slow", 1, -1, 1, "set", "1.0.0", "Stores the difference of multiple sets in a key."),
     CMD("sinter", sinterCommand, -2, R, "@read @set @slow", 1, -1, 1, "set", "1.0.0", "Returns the intersect of multiple sets."),
-    CMD("sintercard", sintercardCommand, -3, R, "@read @set @slow", 2, -1, 1, "set", "7.0.0", "Returns the number of members of the intersect of multiple sets."),
+    CMD("sintercard", sintercardCommand, -3, R | CMD_MOVABLE_KEYS, "@read @set @slow", 0, 0, 0, "set", "7.0.0", "Returns the number of members of the intersect of multiple sets."),
     CMD("sinterstore", sinterstoreCommand, -3, W | M, "@write @set @slow", 1, -1, 1, "set", "1.0.0", "Stores the intersect of multiple sets in a key."),
     CMD("sismember", sismemberCommand, 3, R | F, "@read @set @fast", 1, 1, 1, "set", "1.0.0", "Determines whether a member belongs to a set."),
     CMD("smembers", smembersCommand, 2, R, "@read @set @slow", 1, 1, 1, "set", "1.0.0", "Returns all members of a set."),
@@ -211,31 +210,31 @@ static command table[] = {
     CMD("type", typeCommand, 2, R | F, "@keyspace @read @fast", 1, 1, 1, "generic", "1.0.0", "Determines the type of value stored at a key."),
     CMD("unlink", unlinkCommand, -2, W | F, "@keyspace @write @fast", 1, -1, 1, "generic", "4.0.0", "Asynchronously deletes one or more keys."),
     /* connection */
-    CMD("auth", authCommand, -2, N | S | L | T | F, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Authenticates the connection."),
+    CMD("auth", authCommand, -2, N | S | L | T | F | CMD_ALLOW_BUSY, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Authenticates the connection."),
     CONTAINER("client", -2, 0, "@slow", "connection", "2.4.0", "A container for client connection commands.", clientSubs),
-    CMD("echo", echoCommand, 2, F, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Returns the given string."),
-    CMD("hello", helloCommand, -1, N | S | L | T | F, "@fast @connection", 0, 0, 0, "connection", "6.0.0", "Handshakes with the Redis server."),
+    CMD("echo", echoCommand, 2, L | T | F, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Returns the given string."),
+    CMD("hello", helloCommand, -1, N | S | L | T | F | CMD_ALLOW_BUSY, "@fast @connection", 0, 0, 0, "connection", "6.0.0", "Handshakes with the Redis server."),
     CMD("ping", pingCommand, -1, F, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Returns the server's liveliness response."),
-    CMD("quit", quitCommand, -1, N | S | L | T | F, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Closes the connection."),
-    CMD("reset", resetCommand, 1, N | S | L | T | F, "@fast @connection", 0, 0, 0, "connection", "6.2.0", "Resets the connection."),
+    CMD("quit", quitCommand, -1, N | S | L | T | F | CMD_ALLOW_BUSY, "@fast @connection", 0, 0, 0, "connection", "1.0.0", "Closes the connection."),
+    CMD("reset", resetCommand, 1, N | S | L | T | F | CMD_ALLOW_BUSY, "@fast @connection", 0, 0, 0, "connection", "6.2.0", "Resets the connection."),
     /* transactions */
-    CMD("discard", discardCommand, 1, S | L | T | F, "@fast @transaction", 0, 0, 0, "transactions", "2.0.0", "Discards a transaction."),
-    CMD("exec", execCommand, 1, S | L | T, "@slow @transaction", 0, 0, 0, "transactions", "1.2.0", "Executes all commands in a transaction."),
-    CMD("multi", multiCommand, 1, S | L | T | F, "@fast @transaction", 0, 0, 0, "transactions", "1.2.0", "Starts a transaction."),
-    CMD("unwatch", unwatchCommand, 1, S | L | T | F, "@fast @transaction", 0, 0, 0, "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
-    CMD("watch", watchCommand, -2, S | L | T | F, "@fast @transaction", 1, -1, 1, "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
+    CMD("discard", discardCommand, 1, S | L | T | F | CMD_ALLOW_BUSY, "@fast @transaction", 0, 0, 0, "transactions", "2.0.0", "Discards a transaction."),
+    CMD("exec", execCommand, 1, S | L | T | CMD_SKIP_SLOWLOG, "@slow @transaction", 0, 0, 0, "transactions", "1.2.0", "Executes all commands in a transaction."),
+    CMD("multi", multiCommand, 1, S | L | T | F | CMD_ALLOW_BUSY, "@fast @transaction", 0, 0, 0, "transactions", "1.2.0", "Starts a transaction."),
+    CMD("unwatch", unwatchCommand, 1, S | L | T | F | CMD_ALLOW_BUSY, "@fast @transaction", 0, 0, 0, "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
+    CMD("watch", watchCommand, -2, S | L | T | F | CMD_ALLOW_BUSY, "@fast @transaction", 1, -1, 1, "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
     /* pub/sub */
     CMD("psubscribe", psubscribeCommand, -2, P | S | L | T, "@pubsub @slow", 0, 0, 0, "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns."),
     CMD("publish", publishCommand, 3, P | L | T | F, "@pubsub @fast", 0, 0, 0, "pubsub", "2.0.0", "Posts a message to a channel."),
     CONTAINER("pubsub", -2, 0, "@slow", "pubsub", "2.8.0", "A container for Pub/Sub commands.", pubsubSubs),
     CMD("punsubscribe", punsubscribeCommand, -1, P | S | L | T, "@pubsub @slow", 0, 0, 0, "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns."),
-    CMD("spublish", spublishCommand, 3, P | L | F, "@pubsub @fast", 1, 1, 1, "pubsub", "7.0.0", "Post a message to a shard channel"),
+    CMD("spublish", spublishCommand, 3, P | L | T | F, "@pubsub @fast", 1, 1, 1, "pubsub", "7.0.0", "Post a message to a shard channel"),
     CMD("ssubscribe", ssubscribeCommand, -2, P | S | L | T, "@pubsub @slow", 1, -1, 1, "pubsub", "7.0.0", "Listens for messages published to shard channels."),
     CMD("subscribe", subscribeCommand, -2, P | S | L | T, "@pubsub @slow", 0, 0, 0, "pubsub", "2.0.0", "Listens for messages published to channels."),
     CMD("sunsubscribe", sunsubscribeCommand, -1, P | S | L | T, "@pubsub @slow", 1, -1, 1, "pubsub", "7.0.0", "Stops listening to messages posted to shard channels."),
     CMD("unsubscribe", unsubscribeCommand, -1, P | S | L | T, "@pubsub @slow", 0, 0, 0, "pubsub", "2.0.0", "Stops listening to messages posted to channels."),
     /* server */
-    CMD("bgsave", bgsaveCommand, -1, A | S, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Asynchronously saves the database(s) to disk."),
+    CMD("bgsave", bgsaveCommand, -1, A | S | CMD_NO_ASYNC_LOADING, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Asynchronously saves the database(s) to disk."),
     CONTAINER_PROC("command", commandCommand, -1, L | T, "@slow @connection", "server", "2.8.13", "Returns detailed information about all commands.", commandSubs),
     CONTAINER("config", -2, 0, "@slow", "server", "2.0.0", "A container for server configuration commands.", configSubs),
     CMD("debug", debugCommand, -2, A | S | L | T, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "A container for debugging commands."),
@@ -246,11 +245,11 @@ static command table[] = {
     CONTAINER("memory", -2, 0, "@slow", "server", "4.0.0", "A container for memory diagnostics commands.", memorySubs),
     CMD("monitor", monitorCommand, 1, A | S | L | T, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Listens for all requests received by the server in real-time."),
     CMD("readonly", readonlyCommand, 1, L | T | F, "@fast @connection", 0, 0, 0, "cluster", "3.0.0", "Enables read-only queries for a connection to a Redis Cluster replica node."),
-    CMD("save", saveCommand, 1, A | S | CMD_NO_MULTI, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk."),
-    CMD("shutdown", shutdownCommand, -1, A | S | L | T | CMD_NO_MULTI, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    CMD("save", saveCommand, 1, A | S | CMD_NO_ASYNC_LOADING | CMD_NO_MULTI, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk."),
+    CMD("shutdown", shutdownCommand, -1, A | S | L | T | CMD_NO_MULTI | CMD_ALLOW_BUSY, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     CONTAINER("slowlog", -2, 0, "@slow", "server", "2.2.12", "A container for slow log commands.", slowlogSubs),
     CMD("time", timeCommand, 1, L | T | F, "@fast", 0, 0, 0, "server", "2.6.0", "Returns the server time."),
-    CMD("wait", waitCommand, 3, 0, "@slow @connection", 0, 0, 0, "generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."),
+    CMD("wait", waitCommand, 3, S, "@slow @connection", 0, 0, 0, "generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."),
     END
 };
 
@@ -369,13 +368,15 @@ void resetCommandStats(void) {
 static void rejectCommand(client *c, command *cmd, const char *err) {
     if (cmd) cmd->rejectedCalls++;
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-    if (cmd && cmd->proc == execCommand && (c->flags & CLIENT_MULTI)) {
-        /* EXEC refused: the transaction is over, as in Redis. */
+    if (cmd && cmd->proc == execCommand) {
+        /* EXEC refused, in MULTI or not: the transaction (if any) is over,
+         * and monitors see the EXEC, as in Redis. */
         char msg[600];
         snprintf(msg, sizeof(msg), "EXECABORT Transaction discarded because of: %s",
                  strncmp(err, "ERR ", 4) == 0 ? err + 4 : err);
         addReplyError(c, msg);
         discardTransaction(c);
+        if (monitorsActive()) monitorFeed(c, c->dbid);
         return;
     }
     addReplyError(c, err);
@@ -387,12 +388,11 @@ void call(client *c, command *cmd) {
     inCall = 1;
     callFailed = 0;
     c->cmd = cmd;
-    c->lastcmd = cmd;           /* CLIENT INFO shows the command being run */
     c->flags |= CLIENT_EXECUTING;
     cmd->proc(c);
     c->flags &= ~CLIENT_EXECUTING;
     /* Monitors see the command after it ran, with the db it left selected. */
-    if (monitorsActive() && !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) && cmd->proc != execCommand)
+    if (monitorsActive() && !(cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)))
         monitorFeed(c, c->dbid);
     int64_t dur = ustime() - start;
     cmd->calls++;
@@ -402,7 +402,7 @@ void call(client *c, command *cmd) {
     callFailed = prevFailed;
     c->totalCommands++;
     server.stat.numcommands++;
-    if (!(cmd->flags & CMD_SKIP_SLOWLOG) && cmd->proc != execCommand) slowlogPushEntryIfNeeded(c, dur);
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlogPushEntryIfNeeded(c, dur);
 }
 
 static int isPubsubContextAllowed(command *cmd) {
@@ -415,6 +415,7 @@ static int isPubsubContextAllowed(command *cmd) {
 int processCommand(client *c) {
     c->cmd = NULL;
     command *cmd = lookupCommand(c->argv, c->argc);
+    c->lastcmd = cmd;   /* as Redis: CLIENT LIST shows it from lookup on (NULL if unknown), queued or refused */
     char err[512];
     if (!cmd) {
         command *parent = findIn(table, tableSize, c->argv[0].p, c->argv[0].len);

@@ -26,6 +26,8 @@
 #define CMD_NO_MULTI     (1u << 14)
 #define CMD_ALLOW_BUSY   (1u << 15)
 #define CMD_SENTINEL     (1u << 16)
+#define CMD_NO_ASYNC_LOADING (1u << 17)
+#define CMD_MOVABLE_KEYS (1u << 18)   /* keys found by parsing arguments (numkeys) */
 
 typedef void commandProc(client *c);
 

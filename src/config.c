@@ -38,10 +38,12 @@ typedef struct configEntry {
     char *inert;               /* current value for T_INERT */
 } configEntry;
 
-static const char *loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
+static const char *loglevels[] = {"debug", "verbose", "notice", "warning", NULL};   /* 7.0 has no "nothing" */
 static char *inertSave;
 
 #define LL_MAX LLONG_MAX
+#define CONFIG_MIN_HZ 1
+#define CONFIG_MAX_HZ 500
 static configEntry table[] = {
     {"port", NULL, T_INT, 0, &cfg.port, 0, 65535, "6379", NULL, NULL},
     {"bind", NULL, T_BIND, 0, NULL, 0, 0, "127.0.0.1 -::1", NULL, NULL},
@@ -62,7 +64,7 @@ static configEntry table[] = {
     {"notify-keyspace-events", NULL, T_NOTIFY, 0, &cfg.notifyFlags, 0, 0, "", NULL, NULL},
     {"slowlog-log-slower-than", NULL, T_INT, 0, &cfg.slowlogLogSlowerThan, -1, LL_MAX, "10000", NULL, NULL},
     {"slowlog-max-len", NULL, T_INT, 0, &cfg.slowlogMaxLen, 0, LONG_MAX, "128", NULL, NULL},
-    {"hz", NULL, T_INT, 0, &cfg.hz, 1, 500, "10", NULL, NULL},
+    {"hz", NULL, T_INT, 0, &cfg.hz, 0, INT_MAX, "10", NULL, NULL},   /* then clamped to 1..500 */
     {"max-clock-skew-ms", NULL, T_INT, 0, &cfg.maxClockSkewMs, 0, LL_MAX, "60000", NULL, NULL},
     {"maxmemory", NULL, T_MEM, 0, &cfg.maxmemory, 0, LL_MAX, "0", NULL, NULL},
     {"daemonize", NULL, T_BOOL, IMMUTABLE, &cfg.daemonize, 0, 1, "no", NULL, NULL},
@@ -102,7 +104,7 @@ static configEntry table[] = {
     {"activerehashing", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},
     {"activedefrag", NULL, T_INERT, 0, NULL, 0, 0, "no", NULL, NULL},
     {"dynamic-hz", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},
-    {"lua-time-limit", "busy-reply-threshold", T_INERT, 0, NULL, 0, 0, "5000", NULL, NULL},
+    {"busy-reply-threshold", "lua-time-limit", T_INERT, 0, NULL, 0, 0, "5000", NULL, NULL},
     {"cluster-enabled", NULL, T_INERT, IMMUTABLE, NULL, 0, 0, "no", NULL, NULL},
     {"supervised", NULL, T_INERT, IMMUTABLE, NULL, 0, 0, "no", NULL, NULL},
     {"syslog-enabled", NULL, T_INERT, IMMUTABLE, NULL, 0, 0, "no", NULL, NULL},
@@ -135,7 +137,6 @@ static configEntry table[] = {
     {"oom-score-adj", NULL, T_INERT, 0, NULL, 0, 0, "no", NULL, NULL},
     {"oom-score-adj-values", NULL, T_INERT, 0, NULL, 0, 0, "0 200 800", NULL, NULL},
     {"close-on-replica-write", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},
-    {"busy-reply-threshold", NULL, T_INERT, 0, NULL, 0, 0, "5000", NULL, NULL},
     {"shutdown-timeout", NULL, T_INERT, 0, NULL, 0, 0, "10", NULL, NULL},
     {"shutdown-on-sigint", NULL, T_INERT, 0, NULL, 0, 0, "default", NULL, NULL},
     {"shutdown-on-sigterm", NULL, T_INERT, 0, NULL, 0, 0, "default", NULL, NULL},
@@ -194,6 +195,7 @@ static int setValue(configEntry *e, char **argv, int argc, char *err, size_t err
             snprintf(err, errlen, "argument must be between %lld and %lld inclusive", e->min, e->max);
             return -1;
         }
+        if (e->ptr == &cfg.hz) ll = ll < CONFIG_MIN_HZ ? CONFIG_MIN_HZ : ll > CONFIG_MAX_HZ ? CONFIG_MAX_HZ : ll;
         if (e->ptr == &cfg.port || e->ptr == &cfg.databases) *(int *)e->ptr = (int)ll;
         else *(long long *)e->ptr = ll;
         return 0;
@@ -207,7 +209,11 @@ static int setValue(configEntry *e, char **argv, int argc, char *err, size_t err
                 return 0;
             }
         }
-        snprintf(err, errlen, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
+        {
+            size_t n = (size_t)snprintf(err, errlen, "argument(s) must be one of the following: ");
+            for (int i = 0; e->enumNames[i] && n < errlen; i++)
+                n += (size_t)snprintf(err + n, errlen - n, "%s%s", i ? ", " : "", e->enumNames[i]);
+        }
         return -1;
     case T_NOTIFY: {
         int f = keyspaceEventsStringToFlags(v);
@@ -357,81 +363,128 @@ int configLoadFile(const char *path, char *err, size_t errlen) {
 
 /* ---------- CONFIG command ---------- */
 
-void configGetCommand(client *c) {
-    size_t at = addReplyDeferredLen(c);
-    long n = 0;
-    /* Each matching setting once, even if several patterns match it. */
-    size_t count = 0;
-    while (table[count].name) count++;
-    char *seen = calloc(count, 1);
-    if (!seen) abort();
-    for (int i = 2; i < c->argc; i++) {
-        arg *pat = &c->argv[i];
-        for (size_t j = 0; j < count; j++) {
-            configEntry *e = &table[j];
-            if (seen[j]) continue;
-            int hit = stringmatchlen(pat->p, pat->len, e->name, strlen(e->name), 1);
-            const char *name = e->name;
-            if (!hit && e->alias && stringmatchlen(pat->p, pat->len, e->alias, strlen(e->alias), 1)) {
-                hit = 1;
-                /* An exact alias lookup answers under the alias, as Redis does. */
-                if (pat->len == strlen(e->alias) && strncasecmp(pat->p, e->alias, pat->len) == 0) name = e->alias;
-            }
-            if (!hit) continue;
-            seen[j] = 1;
-            char val[1024];
-            getValue(e, val, sizeof(val));
-            addReplyBulkCString(c, name);
-            addReplyBulkCString(c, val);
-            n++;
-        }
-    }
-    free(seen);
-    setDeferredMapLen(c, at, n);
+/* One CONFIG GET answer: the name it is given under, and the setting. */
+typedef struct configMatch {
+    const char *name;
+    size_t len;
+    configEntry *e;
+} configMatch;
+
+static int matchedAs(const configMatch *m, long n, const char *name, size_t len) {
+    for (long i = 0; i < n; i++)
+        if (m[i].len == len && strncasecmp(m[i].name, name, len) == 0) return 1;
+    return 0;
 }
 
+/* CONFIG GET name-or-pattern...  As in Redis 7.0: a name without glob
+ * characters is looked up directly (aliases included) and answered under the
+ * name as given, in the case given; a pattern is matched against every name
+ * and alias, each answered under its own name.  A name answers once however
+ * many arguments select it (compared case-insensitively); a setting and its
+ * alias are two names, both answered when both are selected. */
+void configGetCommand(client *c) {
+    size_t count = 0;
+    while (table[count].name) count++;
+    /* at most one answer per name and alias, plus one per exact argument */
+    configMatch *m = calloc(count * 2 + (size_t)c->argc, sizeof(*m));
+    if (!m) abort();
+    long n = 0;
+    for (int i = 2; i < c->argc; i++) {
+        arg *pat = &c->argv[i];
+        if (!memchr(pat->p, '*', pat->len) && !memchr(pat->p, '?', pat->len) && !memchr(pat->p, '[', pat->len)) {
+            if (matchedAs(m, n, pat->p, pat->len)) continue;
+            char name[128];
+            if (pat->len >= sizeof(name) || memchr(pat->p, '\0', pat->len)) continue;
+            memcpy(name, pat->p, pat->len);
+            name[pat->len] = '\0';
+            configEntry *e = findEntry(name);
+            if (e) m[n++] = (configMatch){pat->p, pat->len, e};
+            continue;
+        }
+        for (size_t j = 0; j < count; j++) {
+            configEntry *e = &table[j];
+            const char *names[2] = {e->name, e->alias};
+            for (int k = 0; k < 2; k++) {
+                if (!names[k]) continue;
+                size_t len = strlen(names[k]);
+                if (matchedAs(m, n, names[k], len)) continue;
+                if (stringmatchlen(pat->p, pat->len, names[k], len, 1)) m[n++] = (configMatch){names[k], len, e};
+            }
+        }
+    }
+    addReplyMapLen(c, n);
+    for (long i = 0; i < n; i++) {
+        char val[1024];
+        getValue(m[i].e, val, sizeof(val));
+        addReplyBulk(c, m[i].name, m[i].len);
+        addReplyBulkCString(c, val);
+    }
+    free(m);
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing.  As in Redis 7.0
+ * every pair is looked at before anything is applied: the values of
+ * sensitive settings (passwords) are redacted from MONITOR and SLOWLOG even
+ * when the command fails, and the first bad name (unknown, immutable or
+ * repeated) is the error.  Then the values are applied in order; the first
+ * one refused restores those already applied. */
 void configSetCommand(client *c) {
     if (c->argc & 1) {
-        addReplyErrorArity(c);
+        addReplyErrorSyntax(c);
         return;
     }
     int pairs = (c->argc - 2) / 2;
     configEntry **entries = calloc((size_t)pairs, sizeof(*entries));
+    arg *values = calloc((size_t)pairs, sizeof(*values));
     char **olds = calloc((size_t)pairs, sizeof(*olds));
-    if (!entries || !olds) abort();
+    if (!entries || !values || !olds) abort();
     char err[512], msg[300];
+    const arg *unknown = NULL, *badName = NULL;
+    const char *why = NULL;
     int failed = -1, i;
-    /* Validate names first, then apply all, restoring on the first failure:
-     * CONFIG SET with several parameters is all-or-nothing. */
     for (i = 0; i < pairs; i++) {
         char name[128];
         arg *a = &c->argv[2 + i * 2];
+        values[i] = c->argv[3 + i * 2];
         snprintf(name, sizeof(name), "%.*s", (int)(a->len < 127 ? a->len : 127), a->p);
-        entries[i] = findEntry(name);
-        if (!entries[i]) {
-            snprintf(err, sizeof(err), "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
-            addReplyError(c, err);
-            goto out;
+        configEntry *e = findEntry(name);
+        if (!e) {
+            if (!unknown && !badName) unknown = a;
+            continue;
         }
-        if (entries[i]->flags & IMMUTABLE) {
-            snprintf(err, sizeof(err), "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name);
-            addReplyError(c, err);
-            goto out;
+        if (e->flags & SENSITIVE) redactClientArg(c, 3 + i * 2);
+        if (unknown || badName) continue;
+        if (e->flags & IMMUTABLE) {
+            why = "can't set immutable config";
+            badName = a;
+            continue;
         }
         for (int j = 0; j < i; j++) {
-            if (entries[j] == entries[i]) {
-                snprintf(err, sizeof(err), "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", name);
-                addReplyError(c, err);
-                goto out;
+            if (entries[j] == e) {
+                why = "duplicate parameter";
+                badName = a;
+                break;
             }
         }
+        entries[i] = e;
+    }
+    if (unknown) {
+        snprintf(err, sizeof(err), "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
+                 (int)(unknown->len < 128 ? unknown->len : 128), unknown->p);
+        addReplyError(c, err);
+        goto out;
+    }
+    if (badName) {
+        snprintf(err, sizeof(err), "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                 (int)(badName->len < 128 ? badName->len : 128), badName->p, why);
+        addReplyError(c, err);
+        goto out;
     }
     for (i = 0; i < pairs; i++) {
         char old[1024];
         getValue(entries[i], old, sizeof(old));
         olds[i] = strdup(old);
-        arg *v = &c->argv[3 + i * 2];
-        char *val = strndup(v->p, v->len);
+        char *val = strndup(values[i].p, values[i].len);
         int argc = 1;
         char **argv = &val;
         size_t *lens = NULL;
@@ -448,9 +501,7 @@ void configSetCommand(client *c) {
             break;
         }
         if (entries[i]->ptr == &cfg.maxClockSkewMs) server.clock.maxSkewMs = (uint64_t)cfg.maxClockSkewMs;
-        if (entries[i]->ptr == &cfg.requirepass) {
-            /* Clients connected before a password was set stay authenticated. */
-        }
+        /* requirepass: clients connected before a password was set stay authenticated. */
     }
     if (failed >= 0) {
         for (int j = 0; j < failed; j++) {
@@ -468,6 +519,7 @@ void configSetCommand(client *c) {
 out:
     for (i = 0; i < pairs; i++) free(olds[i]);
     free(olds);
+    free(values);
     free(entries);
 }
 

@@ -41,9 +41,12 @@ void quitCommand(client *c) {
 
 static int passwordRequired(void) { return cfg.requirepass && cfg.requirepass[0]; }
 
+/* The only user: "default".  User names are case-sensitive, as in Redis. */
+static int isDefaultUser(const arg *user) { return user->len == 7 && memcmp(user->p, "default", 7) == 0; }
+
 /* Returns 1 if user/pass are valid for the default user. */
 static int checkCredentials(const arg *user, const arg *pass) {
-    if (user && !argEq(user, "default")) return 0;
+    if (user && !isDefaultUser(user)) return 0;
     if (!passwordRequired()) return 1;   /* nopass: any password works */
     size_t n = strlen(cfg.requirepass);
     /* Constant-time comparison over the configured password's length. */
@@ -52,13 +55,17 @@ static int checkCredentials(const arg *user, const arg *pass) {
     return diff == 0;
 }
 
+/* AUTH [user] password.  The credentials are redacted (MONITOR, SLOWLOG
+ * show "(redacted)") whatever the outcome, once the syntax is valid. */
 void authCommand(client *c) {
     if (c->argc > 3) {
         addReplyErrorSyntax(c);
         return;
     }
-    arg *user = c->argc == 3 ? &c->argv[1] : NULL;
-    arg *pass = &c->argv[c->argc - 1];
+    arg userArg = c->argv[1], passArg = c->argv[c->argc - 1];
+    arg *user = c->argc == 3 ? &userArg : NULL;
+    arg *pass = &passArg;
+    for (int j = 1; j < c->argc; j++) redactClientArg(c, j);
     if (!user && !passwordRequired()) {
         addReplyError(c, "ERR AUTH <password> called without any password configured for the default user. "
                          "Are you sure your configuration is correct?");
@@ -83,6 +90,11 @@ static void setClientName(client *c, const arg *a) {
     c->name = a->len ? strndup(a->p, a->len) : NULL;
 }
 
+/* HELLO [protover [AUTH user pass] [SETNAME name]].  As in Redis 7.0 the
+ * options take effect while they are parsed, left to right: AUTH
+ * authenticates (and its credentials are redacted) and SETNAME renames the
+ * client even if a later option is wrong or the client turns out not to be
+ * authenticated; only the protocol switch waits for everything to succeed. */
 void helloCommand(client *c) {
     long long ver = 0;
     int next = 1;
@@ -95,39 +107,36 @@ void helloCommand(client *c) {
             return;
         }
     }
-    arg *user = NULL, *pass = NULL, *name = NULL;
     for (int j = next; j < c->argc; j++) {
         int more = c->argc - j - 1;
         if (argEq(&c->argv[j], "auth") && more >= 2) {
-            user = &c->argv[j + 1];
-            pass = &c->argv[j + 2];
+            arg user = c->argv[j + 1], pass = c->argv[j + 2];
+            redactClientArg(c, j + 1);
+            redactClientArg(c, j + 2);
+            if (!checkCredentials(&user, &pass)) {
+                addReplyError(c, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c->flags |= CLIENT_AUTHENTICATED;
             j += 2;
         } else if (argEq(&c->argv[j], "setname") && more >= 1) {
-            name = &c->argv[j + 1];
-            if (!validClientName(name)) {
+            if (!validClientName(&c->argv[j + 1])) {
                 addReplyError(c, "ERR Client names cannot contain spaces, newlines or special characters.");
                 return;
             }
+            setClientName(c, &c->argv[j + 1]);
             j++;
         } else {
             addReplyErrorFormat(c, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[j].len, c->argv[j].p);
             return;
         }
     }
-    if (user) {
-        if (!checkCredentials(user, pass)) {
-            addReplyError(c, "WRONGPASS invalid username-password pair or user is disabled.");
-            return;
-        }
-        c->flags |= CLIENT_AUTHENTICATED;
-    }
     if (!(c->flags & CLIENT_AUTHENTICATED)) {
         addReplyError(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-                         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                         "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                          "select the RESP protocol version at the same time");
         return;
     }
-    if (name) setClientName(c, name);
     if (ver) c->resp = (int)ver;
     addReplyMapLen(c, 7);
     addReplyBulkCString(c, "server");
@@ -179,24 +188,6 @@ void clientGetnameCommand(client *c) {
     else addReplyNull(c);
 }
 
-void clientSetinfoCommand(client *c) {
-    arg *attr = &c->argv[2], *val = &c->argv[3];
-    char **dst;
-    if (argEq(attr, "lib-name")) dst = &c->lib_name;
-    else if (argEq(attr, "lib-ver")) dst = &c->lib_ver;
-    else {
-        addReplyErrorFormat(c, "ERR Unrecognized option '%.*s'", (int)attr->len, attr->p);
-        return;
-    }
-    if (!validClientName(val)) {
-        addReplyErrorFormat(c, "ERR %.*s cannot contain spaces, newlines or special characters.", (int)attr->len, attr->p);
-        return;
-    }
-    free(*dst);
-    *dst = val->len ? strndup(val->p, val->len) : NULL;
-    addReplyOK(c);
-}
-
 static int clientTypeMatches(client *c, const arg *type, int *bad) {
     *bad = 0;
     if (argEq(type, "normal")) return !(c->flags & (CLIENT_PUBSUB));
@@ -216,48 +207,50 @@ static void appendClientInfo(char **buf, size_t *len, size_t *cap, client *c) {
     (*buf)[(*len)++] = '\n';
 }
 
+static client *lookupClientById(uint64_t id) {
+    for (client *x = clientList(); x; x = x->next)
+        if (x->id == id) return x;
+    return NULL;
+}
+
+/* CLIENT LIST [TYPE type | ID id...]: one line per client in ascending id
+ * order; with ID, the listed clients in the order the ids are given (ids that
+ * match no client, 0 and negative ones included, are skipped). */
 void clientListCommand(client *c) {
     arg *type = NULL;
-    unsigned long long *ids = NULL;
-    int nids = 0;
-    if (c->argc > 2) {
-        if (argEq(&c->argv[2], "type") && c->argc == 4) {
-            type = &c->argv[3];
-            int bad;
-            clientTypeMatches(c, type, &bad);
-            if (bad) {
-                addReplyErrorFormat(c, "ERR Unknown client type '%.*s'", (int)type->len, type->p);
-                return;
-            }
-        } else if (argEq(&c->argv[2], "id") && c->argc >= 4) {
-            ids = calloc((size_t)(c->argc - 3), sizeof(*ids));
-            for (int j = 3; j < c->argc; j++) {
-                long long v;
-                if (!string2ll(c->argv[j].p, c->argv[j].len, &v) || v <= 0) {
-                    addReplyError(c, "ERR Invalid client ID");
-                    free(ids);
-                    return;
-                }
-                ids[nids++] = (unsigned long long)v;
-            }
-        } else {
-            addReplyErrorSyntax(c);
-            return;
-        }
-    }
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    if (c->argc == 4 && argEq(&c->argv[2], "type")) {
+        type = &c->argv[3];
+        int bad;
+        clientTypeMatches(c, type, &bad);
+        if (bad) {
+            addReplyErrorFormat(c, "ERR Unknown client type '%.*s'", (int)type->len, type->p);
+            return;
+        }
+    } else if (c->argc > 3 && argEq(&c->argv[2], "id")) {
+        for (int j = 3; j < c->argc; j++) {
+            long long id;
+            if (!string2ll(c->argv[j].p, c->argv[j].len, &id)) {
+                addReplyError(c, "ERR Invalid client ID");
+                free(buf);
+                return;
+            }
+            client *x = id > 0 ? lookupClientById((uint64_t)id) : NULL;
+            if (x) appendClientInfo(&buf, &len, &cap, x);
+        }
+        addReplyVerbatim(c, buf ? buf : "", len, "txt");
+        free(buf);
+        return;
+    } else if (c->argc != 2) {
+        addReplyErrorSyntax(c);
+        return;
+    }
     for (client *x = clientList(); x; x = x->next) {
         int bad;
         if (type && !clientTypeMatches(x, type, &bad)) continue;
-        if (ids) {
-            int hit = 0;
-            for (int i = 0; i < nids; i++) hit |= ids[i] == x->id;
-            if (!hit) continue;
-        }
         appendClientInfo(&buf, &len, &cap, x);
     }
-    free(ids);
     addReplyVerbatim(c, buf ? buf : "", len, "txt");
     free(buf);
 }
@@ -284,14 +277,15 @@ void clientKillCommand(client *c) {
         addReplyError(c, "ERR No such client");
         return;
     }
-    arg *addr = NULL, *laddr = NULL, *type = NULL, *user = NULL;
-    long long id = 0, maxage = 0;
+    /* Filters, checked left to right: the first bad one is the error. */
+    arg *addr = NULL, *laddr = NULL, *type = NULL;
+    long long id = 0;
     int skipme = 1;
-    if ((c->argc % 2) != 0) {
-        addReplyErrorSyntax(c);
-        return;
-    }
     for (int j = 2; j < c->argc; j += 2) {
+        if (j + 1 >= c->argc) {
+            addReplyErrorSyntax(c);
+            return;
+        }
         arg *o = &c->argv[j], *v = &c->argv[j + 1];
         if (argEq(o, "id")) {
             if (!string2ll(v->p, v->len, &id) || id <= 0) {
@@ -306,30 +300,32 @@ void clientKillCommand(client *c) {
                 return;
             }
             type = v;
-        } else if (argEq(o, "addr")) addr = v;
-        else if (argEq(o, "laddr")) laddr = v;
-        else if (argEq(o, "user")) user = v;
-        else if (argEq(o, "skipme")) {
+        } else if (argEq(o, "addr")) {
+            addr = v;
+        } else if (argEq(o, "laddr")) {
+            laddr = v;
+        } else if (argEq(o, "user")) {
+            /* The only user is "default", and every client is its. */
+            if (!isDefaultUser(v)) {
+                addReplyErrorFormat(c, "ERR No such user '%.*s'", (int)v->len, v->p);
+                return;
+            }
+        } else if (argEq(o, "skipme")) {
             if (argEq(v, "yes")) skipme = 1;
             else if (argEq(v, "no")) skipme = 0;
             else { addReplyErrorSyntax(c); return; }
-        } else if (argEq(o, "maxage")) {
-            if (!string2ll(v->p, v->len, &maxage) || maxage < 0) { addReplyErrorSyntax(c); return; }
         } else {
             addReplyErrorSyntax(c);
             return;
         }
     }
     long long killed = 0;
-    int64_t now = server.mstime / 1000;
     for (client *x = clientList(); x; x = x->next) {
         int bad;
         if (addr && !(strlen(x->addr) == addr->len && memcmp(x->addr, addr->p, addr->len) == 0)) continue;
         if (laddr && !(strlen(x->laddr) == laddr->len && memcmp(x->laddr, laddr->p, laddr->len) == 0)) continue;
         if (type && !clientTypeMatches(x, type, &bad)) continue;
-        if (user && !argEq(user, "default")) continue;
         if (id && x->id != (uint64_t)id) continue;
-        if (maxage && now - x->ctime < maxage) continue;
         if (x == c && skipme) continue;
         if (x == c) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         else freeClientAsync(x);
@@ -427,10 +423,6 @@ void clientHelpCommand(client *c) {
         "      Kill connections authenticated by <username>.",
         "    * SKIPME (YES|NO)",
         "      Skip killing current connection (default: yes).",
-        "    * ID <client-id>",
-        "      Kill connections by client id.",
-        "    * MAXAGE <maxage>",
-        "      Kill connections older than the specified age.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

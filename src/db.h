@@ -37,8 +37,9 @@ typedef struct kv {
     uint32_t type : 4;
     uint32_t enc : 4;
     uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
-    uint32_t keylen : 31;
+    uint32_t keylen : 30;
     uint32_t hasExpire : 1;
+    uint32_t editedInPlace : 1;   /* string bytes edited by SETRANGE/APPEND/SETBIT...: OBJECT ENCODING says raw */
     union {
         int64_t i;
         sval *s;

@@ -188,15 +188,24 @@ void monitorCommand(client *c) {
     addReplyOK(c);
 }
 
-/* One line per command: +<time> [<db> <addr>] "arg" "arg"... with C-style escapes. */
+/* One line per command, sent once the command has run (so that SELECT shows
+ * its new db): +<time> [<db> <addr>] "arg" "arg"... with C-style escapes.
+ * Arguments the command redacted (passwords) show as "(redacted)". */
 void monitorFeed(client *c, int dbid) {
     size_t cap = 128;
     for (int j = 0; j < c->argc; j++) cap += c->argv[j].len * 4 + 3;
+    int64_t us = ustime();
+    const char *unixPath = cfg.unixsocket ? cfg.unixsocket : "";
+    cap += strlen(unixPath) + sizeof(c->addr);
     char *buf = malloc(cap);
     if (!buf) abort();
-    int64_t us = ustime();
-    size_t n = (size_t)snprintf(buf, cap, "+%lld.%06lld [%d %s]", (long long)(us / 1000000),
-                                (long long)(us % 1000000), dbid, (c->flags & CLIENT_UNIX) ? "unix:" : c->addr);
+    size_t n;
+    if (c->flags & CLIENT_UNIX)
+        n = (size_t)snprintf(buf, cap, "+%lld.%06lld [%d unix:%s]", (long long)(us / 1000000),
+                             (long long)(us % 1000000), dbid, unixPath);
+    else
+        n = (size_t)snprintf(buf, cap, "+%lld.%06lld [%d %s]", (long long)(us / 1000000),
+                             (long long)(us % 1000000), dbid, c->addr);
     for (int j = 0; j < c->argc; j++) {
         buf[n++] = ' ';
         buf[n++] = '"';

@@ -11,7 +11,7 @@ struct command;
 void slowlogInit(void);
 void slowlogPushEntryIfNeeded(client *c, int64_t durationUs);
 void monitorRemove(client *c);
-void monitorFeed(client *c, int dbid);   /* called before each command with argv */
+void monitorFeed(client *c, int dbid);   /* called after each command with its argv and db */
 int monitorsActive(void);
 
 void slowlogCommand(client *c);

@@ -356,6 +356,7 @@ static kv *copyValueTo(db *d, const arg *to, kv *src, int64_t expire, int steal)
         kvCopyValue(k, src);
     }
     k->ver = v;
+    k->editedInPlace = src->editedInPlace;
     if (expire != -1) setExpire(d, k, expire, v);
     dbWritten(d, k, v);
     return k;

@@ -6,7 +6,6 @@
 #include "cmdlist.h"
 #include "commands.h"
 #include "db.h"
-#include "introspect.h"
 #include "server.h"
 
 #include <stdlib.h>
@@ -182,16 +181,8 @@ void execCommand(client *c) {
     c->mstate = NULL;
     c->flags &= ~CLIENT_MULTI;
     unwatchAllKeys(c);
-    if (monitorsActive()) {
-        arg saved0 = c->argv[0];
-        int savedArgc = c->argc;
-        arg multiArg = {"multi", 5};
-        c->argv[0] = multiArg;
-        c->argc = 1;
-        monitorFeed(c, c->dbid);
-        c->argv[0] = saved0;
-        c->argc = savedArgc;
-    }
+    /* MONITOR: MULTI was shown when it ran, each queued command is shown by
+     * call() below, and EXEC by the call() that runs this function, after. */
     addReplyArrayLen(c, m->count);
     int savedArgc = c->argc;
     arg *savedArgv = c->argv;
@@ -206,7 +197,6 @@ void execCommand(client *c) {
     c->argc = savedArgc;
     c->argv = savedArgv;
     c->cmd = savedCmd;
-    if (monitorsActive()) monitorFeed(c, c->dbid);
     for (int i = 0; i < m->count; i++) free(m->cmds[i].argv);
     free(m->cmds);
     free(m);

@@ -37,7 +37,7 @@ static struct {
     int fds[CONFIG_MAX_BIND + 1];
     ev_io watchers[CONFIG_MAX_BIND + 1];
     int count;
-    client *all;
+    client *all, *allTail;      /* every connected client, oldest (lowest id) first */
     uint64_t numClients;
     uint64_t nextId;
     client *pending;            /* clients with output to write */
@@ -321,6 +321,15 @@ int getLongDoubleFromArg(client *c, const arg *a, long double *v, const char *ms
     return -1;
 }
 
+/* The bytes behind a redacted argument; never written to. */
+static char redactedText[] = "(redacted)";
+
+void redactClientArg(client *c, int j) {
+    if (j < 0 || j >= c->argc) return;
+    c->argv[j].p = redactedText;
+    c->argv[j].len = sizeof(redactedText) - 1;
+}
+
 /* ---------- client lifetime ---------- */
 
 static client *newClient(int fd) {
@@ -339,9 +348,12 @@ static client *newClient(int fd) {
         ev_io_init(&c->wio, writeHandler, fd, EV_WRITE);
         c->rio.data = c->wio.data = c;
         ev_io_start(server.loop, &c->rio);
-        c->next = net.all;
-        if (net.all) net.all->prev = c;
-        net.all = c;
+        /* Appended: the list stays in ascending id order, as CLIENT LIST shows it. */
+        c->prev = net.allTail;
+        c->next = NULL;
+        if (net.allTail) net.allTail->next = c;
+        else net.all = c;
+        net.allTail = c;
         net.numClients++;
     }
     return c;
@@ -388,6 +400,8 @@ void freeClient(client *c) {
         if (c->prev) c->prev->next = c->next;
         else net.all = c->next;
         if (c->next) c->next->prev = c->prev;
+        else net.allTail = c->prev;
+        c->prev = c->next = NULL;
         net.numClients--;
     }
     if (c->flags & CLIENT_PAUSED) unpauseRemove(c);
@@ -598,7 +612,14 @@ static void readHandler(struct ev_loop *loop, ev_io *w, int revents) {
     server.stat.netInputBytes += (uint64_t)n;
     server.stat.totalReadsProcessed++;
     c->lastinteraction = server.mstime / 1000;
-    if ((long long)(c->qlen - c->qpos) > cfg.clientQueryBufferLimit) {
+    /* The limit counts what is not parsed yet (the argument being read and
+     * what follows), not the finished arguments of the command under way
+     * that argv will point to: Redis moves those out of its query buffer as
+     * it parses them, so a command of many arguments may exceed the limit
+     * in total, one bigger argument may not. */
+    size_t unparsed = c->qlen - c->qpos;
+    unparsed = unparsed > c->parser.pos ? unparsed - c->parser.pos : 0;
+    if ((long long)unparsed > cfg.clientQueryBufferLimit) {
         serverLog(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s",
                   (unsigned long long)c->id, c->addr);
         server.stat.clientQbufLimitDisconnections++;
@@ -621,6 +642,7 @@ void clientResumeReading(client *c) {
 
 /* ---------- accepting ---------- */
 
+/* Redis 7.0's text, word for word (its "Setup a an" included). */
 static const char *protectedModeMessage =
     "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
     "for the default user. In this mode connections are only accepted from the loopback interface. If you "
@@ -630,7 +652,7 @@ static const char *protectedModeMessage =
     "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
     "you can just disable the protected mode by editing the Redis configuration file, and setting the protected "
     "mode option to 'no', and then restarting the server. 3) If you started the server manually just for "
-    "testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the "
+    "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the "
     "default user. NOTE: You only need to do one of the above things in order for the server to start "
     "accepting connections from the outside.\r\n";
 

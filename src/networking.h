@@ -117,16 +117,19 @@ void addReplyLongLong(client *c, long long v);
 void addReplyBulk(client *c, const char *p, size_t len);
 void addReplyBulkCString(client *c, const char *s);
 void addReplyBulkLongLong(client *c, long long v);
-void addReplyNull(client *c);                /* $-1 / _ */
-void addReplyNullArray(client *c);           /* *-1 / _ */
+/* RESP3 form / RESP2 form, as Redis 7.0 sends them: */
+void addReplyNull(client *c);                /* _ / $-1 */
+void addReplyNullArray(client *c);           /* _ / *-1 */
 void addReplyArrayLen(client *c, long n);
 void addReplyMapLen(client *c, long n);      /* %n / *2n */
 void addReplySetLen(client *c, long n);      /* ~n / *n */
-void addReplyPushLen(client *c, long n);     /* >n / *n */
+void addReplyPushLen(client *c, long n);     /* >n / *n (a pub/sub message is a plain array in RESP2) */
+/* |n: RESP3 only (Redis asserts it); in RESP2 the caller sends no attribute at all. */
 void addReplyAttributeLen(client *c, long n);
-void addReplyDouble(client *c, double d);    /* ,d / bulk */
-void addReplyBool(client *c, int b);         /* #t / :1 */
-void addReplyBigNum(client *c, const char *s, size_t len);
+void addReplyDouble(client *c, double d);    /* ,%.17g / the same digits as a bulk string */
+void addReplyBool(client *c, int b);         /* #t #f / :1 :0 */
+void addReplyBigNum(client *c, const char *s, size_t len);   /* (digits / bulk string */
+/* =len\r\next:text / the text as a bulk string; ext is 3 bytes ("txt", "mkd"). */
 void addReplyVerbatim(client *c, const char *s, size_t len, const char *ext);
 void addReplyHelp(client *c, const char **lines);
 /* Deferred aggregate length: reserve, then fill in once the count is known. */
@@ -142,6 +145,12 @@ int getPositiveLongFromArg(client *c, const arg *a, long long *v, const char *ms
 int getRangeLongFromArg(client *c, const arg *a, long long min, long long max, long long *v, const char *msg);
 int getDoubleFromArg(client *c, const arg *a, double *v, const char *msg);
 int getLongDoubleFromArg(client *c, const arg *a, long double *v, const char *msg);
+
+/* Hides argument j of the running command from MONITOR and SLOWLOG, which
+ * then show "(redacted)", as Redis does for passwords.  Only argv[j] is
+ * repointed: a command that still needs the value keeps its own copy of the
+ * arg (the bytes it points to stay valid until the command returns). */
+void redactClientArg(client *c, int j);
 
 /* client description for CLIENT LIST / INFO / MONITOR */
 size_t catClientInfo(char *buf, size_t size, client *c);

@@ -78,9 +78,11 @@ void freeValue(kv *k) {
 /* A string's bytes.  A counter keeps its register: the bytes go into its
  * view and become the base at the dbWritten that follows. */
 void kvSetBytes(kv *k, const char *p, size_t len) {
+    k->editedInPlace = 0;
     if (k->type == OBJ_STRING && k->enc == ENC_COUNTER) {
         strCounter *sc = k->v.ptr;
         sc->view = svalAssign(sc->view, p, len);
+        sc->floatView = 0;
         return;
     }
     if (k->type == OBJ_STRING && k->enc == ENC_RAW) {
@@ -94,6 +96,7 @@ void kvSetBytes(kv *k, const char *p, size_t len) {
 }
 
 void kvSetInt(kv *k, int64_t v) {
+    k->editedInPlace = 0;
     if (k->type == OBJ_STRING && k->enc == ENC_COUNTER) {
         char buf[24];
         int n = ll2string(buf, sizeof(buf), v);
@@ -117,6 +120,7 @@ const char *kvStringView(const kv *k, char *buf, size_t *len) {
 }
 
 sval *kvMakeRaw(kv *k) {
+    k->editedInPlace = 1;
     if (k->enc == ENC_COUNTER) return ((strCounter *)k->v.ptr)->view;
     if (k->enc == ENC_INT) {
         char buf[24];
@@ -135,6 +139,7 @@ void kvRawUpdated(kv *k, sval *s) {
 
 void kvCounterRefresh(kv *k) {
     strCounter *sc = k->v.ptr;
+    k->editedInPlace = 0;
     char buf[5200];
     size_t len;
     const char *p = regValue(&sc->r, buf, &len);
@@ -179,6 +184,7 @@ void kvCopyValue(kv *dst, const kv *src) {
             regInit(&sc->r);
             regCopy(&sc->r, &from->r);
             sc->view = svalNew(from->view->buf, from->view->len);
+            sc->floatView = from->floatView;
             dst->v.ptr = sc;
         }
         break;
@@ -208,10 +214,18 @@ size_t kvValueMemory(const kv *k) {
  * familiar names.  lattice's own representation is the CRDT either way. */
 const char *kvEncodingName(const kv *k) {
     switch (k->type) {
-    case OBJ_STRING:
+    case OBJ_STRING: {
+        /* As Redis: an integer that reads back identically is "int", bytes
+         * edited in place are "raw", other values "embstr" up to 44 bytes. */
         if (k->enc == ENC_INT) return "int";
-        if (k->enc == ENC_COUNTER) return "raw";
-        return k->v.s->len <= 44 ? "embstr" : "raw";
+        if (k->editedInPlace) return "raw";
+        const sval *v = k->enc == ENC_COUNTER ? ((const strCounter *)k->v.ptr)->view : k->v.s;
+        long long ll;
+        if (k->enc == ENC_COUNTER && !((const strCounter *)k->v.ptr)->floatView && v->len <= 20 && v->len > 0 &&
+            string2ll(v->buf, v->len, &ll))
+            return "int";
+        return v->len <= 44 ? "embstr" : "raw";
+    }
     case OBJ_SET: {
         if (orsetCard(k->v.ptr) > 512) return "hashtable";
         orsetIter it;

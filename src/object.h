@@ -35,6 +35,7 @@ size_t svalAllocSize(const sval *s);
 typedef struct strCounter {
     reg r;
     sval *view;
+    uint8_t floatView;      /* the view came from INCRBYFLOAT (OBJECT ENCODING: not int) */
 } strCounter;
 
 #endif

@@ -337,9 +337,10 @@ static void listChannels(client *c, dict *all) {
     setDeferredArrayLen(c, at, n);
 }
 
-/* Replies channel -> number of direct subscribers, for each argument. */
+/* Replies channel, number of direct subscribers, for each argument: a flat
+ * array in RESP3 too (Redis 7.0 does not send a map here). */
 static void countSubscribers(client *c, dict *all) {
-    addReplyMapLen(c, c->argc - 2);
+    addReplyArrayLen(c, (long)(c->argc - 2) * 2);
     for (int j = 2; j < c->argc; j++) {
         channel *ch = (channel *)dictFind(all, c->argv[j].p, c->argv[j].len);
         addReplyBulk(c, c->argv[j].p, c->argv[j].len);

@@ -219,13 +219,12 @@ void genInfo(sbuf *b, char **req, int nreq) {
     if (wants("commandstats", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
         sbPrintf(b, "# Commandstats\r\n");
+        /* A container has a line of its own when it was called or refused
+         * itself (COMMAND, CONFIG with no subcommand), then its subcommands. */
         command *t = commandTable();
         for (size_t i = 0; i < commandTableSize(); i++) {
-            if (t[i].subcommands) {
-                for (command *s = t[i].subcommands; s->name; s++) commandStatLine(b, s);
-            } else {
-                commandStatLine(b, &t[i]);
-            }
+            commandStatLine(b, &t[i]);
+            for (command *s = t[i].subcommands; s && s->name; s++) commandStatLine(b, s);
         }
     }
     if (wants("errorstats", req, nreq)) {
@@ -236,6 +235,13 @@ void genInfo(sbuf *b, char **req, int nreq) {
             const char *name = errorStatsName(i, &count);
             sbPrintf(b, "errorstat_%s:count=%llu\r\n", name, (unsigned long long)count);
         }
+    }
+    if (wants("latencystats", req, nreq)) {
+        /* Redis prints latency_percentiles_usec_<cmd>:p50=...,p99=...,p99.9=...
+         * per command called; lattice keeps no latency histograms yet, so the
+         * section is only its header. */
+        if (sections++) sbPrintf(b, "\r\n");
+        sbPrintf(b, "# Latencystats\r\n");
     }
     if (wants("cluster", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
@@ -331,8 +337,7 @@ void memoryUsageCommand(client *c) {
         addReplyNull(c);
         return;
     }
-    size_t n = sizeof(kv) + k->keylen + 8;
-    if (k->type == OBJ_STRING && k->enc == ENC_RAW) n += svalAllocSize(k->v.s);
+    size_t n = sizeof(kv) + k->keylen + 8 + kvValueMemory(k);
     addReplyLongLong(c, (long long)n);
 }
 
@@ -366,37 +371,119 @@ static int activeExpireEnabled = 1;
 int debugActiveExpireEnabled(void) { return activeExpireEnabled; }
 
 
+/* DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests, as
+ * Redis 7.0 sends them (RESP2 gets each type's RESP2 form; a push has none). */
+static void debugProtocol(client *c, const arg *type) {
+    if (argEq(type, "string")) {
+        addReplyBulkCString(c, "Hello World");
+    } else if (argEq(type, "integer")) {
+        addReplyLongLong(c, 12345);
+    } else if (argEq(type, "double")) {
+        addReplyDouble(c, 3.141);
+    } else if (argEq(type, "bignum")) {
+        static const char big[] = "1234567999999999999999999999999999999";
+        addReplyBigNum(c, big, sizeof(big) - 1);
+    } else if (argEq(type, "null")) {
+        addReplyNull(c);
+    } else if (argEq(type, "array")) {
+        addReplyArrayLen(c, 3);
+        for (int j = 0; j < 3; j++) addReplyLongLong(c, j);
+    } else if (argEq(type, "set")) {
+        addReplySetLen(c, 3);
+        for (int j = 0; j < 3; j++) addReplyLongLong(c, j);
+    } else if (argEq(type, "map")) {
+        addReplyMapLen(c, 3);
+        for (int j = 0; j < 3; j++) {
+            addReplyLongLong(c, j);
+            addReplyBool(c, j == 1);
+        }
+    } else if (argEq(type, "attrib")) {
+        if (c->resp >= 3) {
+            addReplyAttributeLen(c, 1);
+            addReplyBulkCString(c, "key-popularity");
+            addReplyArrayLen(c, 2);
+            addReplyBulkCString(c, "key:123");
+            addReplyLongLong(c, 90);
+        }
+        /* An attribute is no reply by itself: a real one follows. */
+        addReplyBulkCString(c, "Some real reply following the attribute");
+    } else if (argEq(type, "push")) {
+        if (c->resp < 3) {
+            addReplyError(c, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        addReplyPushLen(c, 2);
+        addReplyBulkCString(c, "server-cpu-usage");
+        addReplyLongLong(c, 42);
+        /* A push is out of band: the command's reply follows. */
+        addReplyBulkCString(c, "Some real reply following the push reply");
+    } else if (argEq(type, "verbatim")) {
+        static const char text[] = "This is a verbatim\nstring";
+        addReplyVerbatim(c, text, sizeof(text) - 1, "txt");
+    } else if (argEq(type, "true")) {
+        addReplyBool(c, 1);
+    } else if (argEq(type, "false")) {
+        addReplyBool(c, 0);
+    } else {
+        addReplyError(c, "ERR Wrong protocol type name. Please use one of the following: "
+                         "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+    }
+}
+
+/* a as a C string in buf (cut to fit), for the libc parsers Redis uses. */
+static void argToCString(const arg *a, char *buf, size_t size) {
+    size_t n = a->len < size - 1 ? a->len : size - 1;
+    memcpy(buf, a->p, n);
+    buf[n] = '\0';
+}
+
+/* DEBUG SLEEP <seconds>: read as strtod does (Redis's way), so anything that
+ * is not a number sleeps 0 seconds and still answers OK. */
+static void debugSleep(client *c, const arg *a) {
+    char buf[64];
+    argToCString(a, buf, sizeof(buf));
+    double secs = strtod(buf, NULL);
+    /* Negative, NaN or beyond any sensible sleep: Redis's nanosleep fails at
+     * once on what these convert to, so they do not sleep either. */
+    if (secs > 0 && secs < 1e12) {
+        long long us = (long long)(secs * 1000000);
+        struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+    updateCachedTime();
+    addReplyOK(c);
+}
+
 void debugCommand(client *c) {
     arg *sub = &c->argv[1];
-    if (argEq(sub, "help")) {
+    if (argEq(sub, "help") && c->argc == 2) {
         static const char *help[] = {
             "DIGEST",
             "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]",
             "    Output a hex signature of the values of all the specified keys.",
+            "OBJECT <key>",
+            "    Show low level info about `key` and associated value.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Accepted and ignored: lattice has no quicklists.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
-            "SET-ACTIVE-EXPIRE <0|1>",
-            "    Setting it to 0 disables expiring keys in background when they are not accessed.",
-            "OBJECT <key>",
-            "    Show low level info about the key and associated value.",
-            "JMAP",
-            "    Not supported.",
-            "QUICKLIST-PACKED-THRESHOLD <size>",
-            "    Accepted, ignored.",
             NULL};
         addReplyHelp(c, help);
     } else if (argEq(sub, "sleep") && c->argc == 3) {
-        double secs;
-        if (getDoubleFromArg(c, &c->argv[2], &secs, NULL) < 0) return;
-        if (secs > 0) {
-            struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
-            nanosleep(&ts, NULL);
-        }
-        updateCachedTime();
-        addReplyOK(c);
+        debugSleep(c, &c->argv[2]);
     } else if (argEq(sub, "set-active-expire") && c->argc == 3) {
-        activeExpireEnabled = c->argv[2].len == 1 && c->argv[2].p[0] == '1';
+        char buf[32];
+        argToCString(&c->argv[2], buf, sizeof(buf));
+        activeExpireEnabled = atoi(buf) != 0;   /* atoi, as Redis */
         addReplyOK(c);
     } else if (argEq(sub, "digest") && c->argc == 2) {
         char hex[41];
@@ -417,15 +504,24 @@ void debugCommand(client *c) {
         }
         char buf[256];
         snprintf(buf, sizeof(buf), "Value at:%p refcount:1 encoding:%s serializedlength:0 lru:%u lru_seconds_idle:%u",
-                 (void *)k, k->type == OBJ_STRING ? (k->enc == ENC_INT ? "int" : "raw") : "hashtable", k->lru,
+                 (void *)k, kvEncodingName(k), k->lru,
                  (server.lruclock - k->lru) & 0xffffff);
         addReplyStatus(c, buf);
-    } else if (argEq(sub, "quicklist-packed-threshold") || argEq(sub, "listpack") ||
-               argEq(sub, "stringmatch-len") || argEq(sub, "replybuffer") || argEq(sub, "set-disable-deny-scripts")) {
+    } else if (argEq(sub, "protocol") && c->argc == 3) {
+        debugProtocol(c, &c->argv[2]);
+    } else if (argEq(sub, "quicklist-packed-threshold") && c->argc == 3) {
+        unsigned long long sz;
+        if (!memtoull(c->argv[2].p, c->argv[2].len, &sz) || sz > (1ULL << 32) - (1ULL << 20))
+            addReplyError(c, "ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+        else
+            addReplyOK(c);
+    } else if ((argEq(sub, "listpack") && c->argc == 3) || (argEq(sub, "replybuffer") && c->argc == 4) ||
+               (argEq(sub, "set-disable-deny-scripts") && c->argc == 3)) {
         addReplyOK(c);
-    } else if (argEq(sub, "reload") || argEq(sub, "loadaof") || argEq(sub, "jmap")) {
+    } else if (argEq(sub, "reload") || argEq(sub, "loadaof")) {
         addReplyError(c, "ERR DEBUG RELOAD is not supported: lattice has no persistence yet");
     } else {
-        addReplyErrorFormat(c, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)(sub->len > 128 ? 128 : sub->len), sub->p);
+        addReplyErrorFormat(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                            (int)(sub->len > 128 ? 128 : sub->len), sub->p);
     }
 }

@@ -222,9 +222,11 @@ static kv *lookupBitmapRead(client *c, const arg *key, int *missing) {
 }
 
 /* Looks up (creating if absent) the string at argv[1] and makes it hold at
- * least the byte that contains bit maxbit, zero-filled.  *grown tells whether
- * the key was created or lengthened.  NULL after replying WRONGTYPE. */
-static kv *lookupBitmapWrite(client *c, uint64_t maxbit, int *grown) {
+ * least the byte that contains bit maxbit, zero-filled.  *bytes is the value
+ * to edit in place (from kvMakeRaw: whatever the encoding, a counter's
+ * included, never k->v.s directly); *grown tells whether the key was created
+ * or lengthened.  NULL after replying WRONGTYPE. */
+static kv *lookupBitmapWrite(client *c, uint64_t maxbit, int *grown, sval **bytes) {
     const arg *key = &c->argv[1];
     size_t need = (size_t)(maxbit >> 3) + 1;
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
@@ -249,6 +251,7 @@ static kv *lookupBitmapWrite(client *c, uint64_t maxbit, int *grown) {
         kvRawUpdated(k, s);
         *grown = 1;
     }
+    *bytes = s;
     return k;
 }
 
@@ -260,16 +263,17 @@ void setbitCommand(client *c) {
     uint64_t off;
     long long on;
     int grown;
+    sval *bytes;
     if (parseBitOffset(c, &c->argv[2], 0, 0, &off) < 0) return;
     if (getLongLongFromArg(c, &c->argv[3], &on, ERR_BIT_VALUE) < 0) return;
     if (on & ~1LL) {
         addReplyError(c, ERR_BIT_VALUE);
         return;
     }
-    kv *k = lookupBitmapWrite(c, off, &grown);
+    kv *k = lookupBitmapWrite(c, off, &grown, &bytes);
     if (!k) return;
-    uint8_t *p = (uint8_t *)k->v.s->buf;
-    int old = bitAt(p, k->v.s->len, off);
+    uint8_t *p = (uint8_t *)bytes->buf;
+    int old = bitAt(p, bytes->len, off);
     if (grown || old != on) {
         bitfieldWrite(p, off, 1, (uint64_t)on);
         dbWritten(c->db, k, nextVersion());
@@ -457,6 +461,7 @@ void bitopCommand(client *c) {
         if (!k) k = dbCreate(c->db, dest->p, dest->len, OBJ_STRING);
         else removeExpire(c->db, k);
         kvSetBytes(k, (const char *)res, maxlen);
+        k->editedInPlace = 1;   /* BITOP builds its result as raw bytes, as Redis reports */
         dbWritten(c->db, k, nextVersion());
         notifyKeyspaceEvent(NOTIFY_STRING, "set", dest->p, dest->len, c->db->id);
     } else if (k) {
@@ -570,6 +575,7 @@ static void bitfieldGeneric(client *c, int readonlyCommand) {
     }
 
     kv *k;
+    sval *bytes = NULL;
     int grown = 0, notify = 0;
     if (!writes) {
         int missing;
@@ -580,7 +586,7 @@ static void bitfieldGeneric(client *c, int readonlyCommand) {
             addReplyError(c, "ERR BITFIELD_RO only supports the GET subcommand");
             goto done;
         }
-        if (!(k = lookupBitmapWrite(c, highest, &grown))) goto done;
+        if (!(k = lookupBitmapWrite(c, highest, &grown, &bytes))) goto done;
     }
 
     addReplyArrayLen(c, numops);
@@ -594,7 +600,7 @@ static void bitfieldGeneric(client *c, int readonlyCommand) {
             else addReplyLongLong(c, (long long)bitfieldRead(p, len, op->offset, op->bits));
         } else {
             int changed;
-            if (bitfieldApply(c, (uint8_t *)k->v.s->buf, op, &changed) && (grown || changed)) notify = 1;
+            if (bitfieldApply(c, (uint8_t *)bytes->buf, op, &changed) && (grown || changed)) notify = 1;
         }
     }
     /* Record any change of the stored value, even one Redis keeps silent

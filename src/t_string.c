@@ -382,6 +382,15 @@ static strCounter *counterFor(client *c, kv **kp, const arg *key, version v) {
     return kvCounter(*kp);
 }
 
+/* 1 if adding `by` to this node's running total in r would overflow int64. */
+static int ownTotalWouldWrap(const reg *r, long long by) {
+    for (uint32_t i = 0; i < r->ntot; i++) {
+        long long out;
+        if (r->tot[i].node == server.nodeId) return __builtin_add_overflow(r->tot[i].isum, by, &out);
+    }
+    return 0;
+}
+
 static void incrDecr(client *c, long long incr) {
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
@@ -395,8 +404,19 @@ static void incrDecr(client *c, long long incr) {
     }
     version v = nextVersion();
     strCounter *sc = counterFor(c, &k, key, v);
-    regIncrBy(&sc->r, server.nodeId, incr, NULL);
     value += incr;
+    if (ownTotalWouldWrap(&sc->r, incr)) {
+        /* This node's running total would leave int64 although the value
+         * fits: write the value as a base instead (it observes every total). */
+        kvSetInt(k, value);
+        dbWritten(c->db, k, v);
+        notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
+        addReplyLongLong(c, value);
+        return;
+    }
+    regIncrBy(&sc->r, server.nodeId, incr, NULL);
+    k->editedInPlace = 0;
+    sc->floatView = 0;
     /* The register's value is now exactly `value`: format it directly. */
     char buf[24];
     sc->view = svalAssign(sc->view, buf, (size_t)ll2string(buf, sizeof(buf), value));
@@ -443,10 +463,17 @@ void incrbyfloatCommand(client *c) {
     version v = nextVersion();
     strCounter *sc = counterFor(c, &k, key, v);
     regIncrByFloat(&sc->r, server.nodeId, incr, NULL);
-    kvCounterRefresh(k);
+    /* Locally the value steps exactly as Redis's does (parse, add, format), so
+     * a single node answers byte for byte like Redis; the register's own sum
+     * (used when remote increments merge in) can differ in the last digits. */
+    char out[5200];
+    int len = ld2string(out, sizeof(out), value + incr);
+    sc->view = svalAssign(sc->view, out, (size_t)len);
+    sc->floatView = 1;
+    k->editedInPlace = 0;
     dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key->p, key->len, c->db->id);
-    addReplyBulk(c, sc->view->buf, sc->view->len);
+    addReplyBulk(c, out, (size_t)len);
 }
 
 /* ---------- LCS ---------- */
