@@ -9,7 +9,7 @@
  * Memory.  A small map of plain fields (at most 128, names and values of at
  * most 64 bytes, one entry each with no counter totals) is packed: one buffer
  * of records, scanned linearly, about 15 bytes plus name and value per field
- * (see "the packed form").  Every other map is in the dict form, where a
+ * (see crdt_ormap_pack.c).  Every other map is in the dict form, where a
  * field is one allocation: dictLink, its entry with the smallest
  * dot inline (the dot and a reg, which for a plain value is the version and a
  * pointer to the value bytes), its length and its bytes.  The rare extra
@@ -36,13 +36,11 @@
  * (OM_REMOVED_MAX): past it the promise is dropped, so a map built by merging
  * deltas cannot accumulate names.  Neither is part of the logical state:
  * equality and the digest ignore them. */
-#include "crdt_ormap.h"
+#include "crdt_ormap_internal.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "dict.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -57,38 +55,12 @@
 #define OM_MIN_ENTRY_BYTES 5
 #define OM_MIN_FIELD_BYTES (2 + OM_MIN_ENTRY_BYTES)
 
-typedef struct omEntry {
-    dot d;
-    reg r;
-} omEntry;
-
-typedef struct omField {
-    dictLink link;      /* first, as dict.h requires */
-    uint32_t flen;
-    uint32_t nextra;    /* entries in extra */
-    omEntry *extra;     /* entries after e, sorted by dot, NULL if none */
-    omEntry e;          /* the entry with the smallest dot */
-    char f[];
-} omField;
-
 /* A field a touchedOnly delta removed (no entries). */
 typedef struct omName {
     dictLink link;
     uint32_t flen;
     char f[];
 } omName;
-
-struct ormap {
-    dict fields;
-    ccontext cc;
-    dict *removed;      /* NULL unless a touchedOnly delta removed fields */
-    size_t bytes;       /* field and name nodes with their entries' heap */
-    int touchedOnly;
-    int packed;         /* the fields are in pack, not in fields (see "the packed form") */
-    unsigned char *pack;
-    uint32_t packLen, packCap, npacked, npnodes;
-    uint64_t *pnodes;   /* the nodes packed records name, by index */
-};
 
 static void *xmalloc(size_t n) {
     void *p = malloc(n);
@@ -117,14 +89,14 @@ static omEntry *fieldEntry(omField *n, uint32_t i) { return i == 0 ? &n->e : &n-
 static const omEntry *fieldEntryC(const omField *n, uint32_t i) { return i == 0 ? &n->e : &n->extra[i - 1]; }
 
 /* Bytes a field accounts for: its node, its extra entries, its regs' heap. */
-static size_t fieldFootprint(const omField *n) {
+size_t fieldFootprint(const omField *n) {
     size_t size = offsetof(omField, f) + n->flen + (size_t)n->nextra * sizeof(omEntry);
     for (uint32_t i = 0; i < fieldNEntries(n); i++) size += regMemory(&fieldEntryC(n, i)->r);
     return size;
 }
 
 /* A node with one empty entry (dot {0,0}, regInit), not linked, not counted. */
-static omField *fieldNew(const char *f, size_t flen) {
+omField *fieldNew(const char *f, size_t flen) {
     if (flen > UINT32_MAX) abort();
     omField *n = xmalloc(offsetof(omField, f) + flen);
     n->link.next = NULL;
@@ -192,7 +164,7 @@ static omField *fieldFind(const ormap *m, const char *f, size_t flen) {
     return n;
 }
 
-static void fieldFreeCb(dictLink *node, void *ctx) {
+void fieldFreeCb(dictLink *node, void *ctx) {
     ormap *m = ctx;
     omField *n = (omField *)node;
     m->bytes -= fieldFootprint(n);
@@ -215,7 +187,7 @@ void ormapIterInit(ormapIter *it, const ormap *m) {
     it->cur = NULL;
 }
 
-static const omField *iterNextField(ormapIter *it) {
+const omField *iterNextField(ormapIter *it) {
     const dict *d = &it->m->fields;
     while (it->cur == NULL) {
         if (it->a >= 2) return NULL;
@@ -229,211 +201,6 @@ static const omField *iterNextField(ormapIter *it) {
     const omField *n = it->cur;
     it->cur = n->link.next;
     return n;
-}
-
-/* ---------- the packed form (small maps) ----------
- *
- * A map of at most OM_PACK_MAX_FIELDS fields, each holding one plain entry
- * (a present base, no observed or running totals) with a short name and
- * value, keeps them in one buffer of records, looked up linearly:
- *
- *   varint dot node index, varint dot counter, 8 bytes version stamp (LE),
- *   varint version node index, varint flen, name, varint vlen, value, NUL
- *
- * A node index points into the map's small table pnodes.  The first write or
- * merge result that does not fit turns the map into the dict form for good
- * (packToDict); only a decode or a full-state merge of a map that was packed
- * packs it again (packIfSmall).  Pointers into the buffer (names, values)
- * are valid until the map is modified. */
-
-#define OM_PACK_MAX_FIELDS 128
-#define OM_PACK_MAX_NAME 64
-#define OM_PACK_MAX_VALUE 64
-#define OM_PACK_MAX_RECORD (4 * 10 + 8 + OM_PACK_MAX_NAME + OM_PACK_MAX_VALUE + 1)
-
-typedef struct omRec {
-    uint32_t off, size;     /* where the record starts in the buffer, its bytes */
-    dot d;
-    version v;
-    const char *f, *val;
-    uint32_t flen, vlen;
-} omRec;
-
-static unsigned char *packVarint(unsigned char *p, uint64_t v) {
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-/* The buffer is the map's own, so it is well formed: no bounds checks. */
-static const unsigned char *unpackVarint(const unsigned char *p, uint64_t *v) {
-    uint64_t x = 0;
-    for (int shift = 0;; shift += 7) {
-        unsigned char c = *p++;
-        x |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) break;
-    }
-    *v = x;
-    return p;
-}
-
-static void packRead(const ormap *m, uint32_t off, omRec *r) {
-    const unsigned char *p = m->pack + off;
-    uint64_t x;
-    p = unpackVarint(p, &x);
-    r->d.node = m->pnodes[x];
-    p = unpackVarint(p, &r->d.counter);
-    uint64_t stamp = 0;
-    for (int i = 0; i < 8; i++) stamp |= (uint64_t)p[i] << (8 * i);
-    p += 8;
-    r->v.stamp = stamp;
-    p = unpackVarint(p, &x);
-    r->v.node = m->pnodes[x];
-    p = unpackVarint(p, &x);
-    r->flen = (uint32_t)x;
-    r->f = (const char *)p;
-    p += x;
-    p = unpackVarint(p, &x);
-    r->vlen = (uint32_t)x;
-    r->val = (const char *)p;
-    p += x + 1;
-    r->off = off;
-    r->size = (uint32_t)(p - (m->pack + off));
-}
-
-static int packFind(const ormap *m, const char *f, size_t flen, omRec *r) {
-    for (uint32_t off = 0; off < m->packLen; off += r->size) {
-        packRead(m, off, r);
-        if (r->flen == flen && (flen == 0 || memcmp(r->f, f, flen) == 0)) return 1;
-    }
-    return 0;
-}
-
-/* Whether a field with this one entry may live in the packed form. */
-static int entryPackable(const omEntry *e, size_t flen) {
-    const reg *r = &e->r;
-    return flen <= OM_PACK_MAX_NAME && r->present && r->len <= OM_PACK_MAX_VALUE && r->nobs == 0 &&
-           r->ntot == 0 && !r->hasFloat;
-}
-
-static uint64_t packNodeIndex(ormap *m, uint64_t node) {
-    for (uint32_t i = 0; i < m->npnodes; i++)
-        if (m->pnodes[i] == node) return i;
-    m->pnodes = realloc(m->pnodes, ((size_t)m->npnodes + 1) * sizeof(uint64_t));
-    if (m->pnodes == NULL) abort();
-    m->pnodes[m->npnodes] = node;
-    return m->npnodes++;
-}
-
-/* Replaces the record old (NULL: appends a new one) by the given field.  The
- * record is built aside first, so f and val may point into the buffer. */
-static void packPut(ormap *m, const omRec *old, const char *f, size_t flen, dot d, version v,
-                    const char *val, size_t vlen) {
-    assert(flen <= OM_PACK_MAX_NAME && vlen <= OM_PACK_MAX_VALUE);
-    unsigned char rec[OM_PACK_MAX_RECORD], *p = rec;
-    p = packVarint(p, packNodeIndex(m, d.node));
-    p = packVarint(p, d.counter);
-    for (int i = 0; i < 8; i++) *p++ = (unsigned char)(v.stamp >> (8 * i));
-    p = packVarint(p, packNodeIndex(m, v.node));
-    p = packVarint(p, flen);
-    if (flen) memcpy(p, f, flen);
-    p += flen;
-    p = packVarint(p, vlen);
-    if (vlen) memcpy(p, val, vlen);
-    p += vlen;
-    *p++ = 0;
-    uint32_t size = (uint32_t)(p - rec), off = old ? old->off : m->packLen, oldSize = old ? old->size : 0;
-    uint32_t len = m->packLen - oldSize + size;
-    if (len > m->packCap) {
-        uint32_t cap = m->packCap + m->packCap / 8;
-        cap = (len > cap ? len : cap) + 15;
-        cap &= ~15u;
-        m->pack = realloc(m->pack, cap);
-        if (m->pack == NULL) abort();
-        m->packCap = cap;
-    }
-    if (old) memmove(m->pack + off + size, m->pack + off + oldSize, m->packLen - off - oldSize);
-    memcpy(m->pack + off, rec, size);
-    m->packLen = len;
-    if (!old) m->npacked++;
-}
-
-static void packRemove(ormap *m, const omRec *r) {
-    memmove(m->pack + r->off, m->pack + r->off + r->size, m->packLen - r->off - r->size);
-    m->packLen -= r->size;
-    m->npacked--;
-    if (m->packLen == 0) {
-        free(m->pack);
-        m->pack = NULL;
-        m->packCap = 0;
-    } else if (m->packCap > 2 * m->packLen + 256) {
-        m->packCap = m->packLen;
-        m->pack = realloc(m->pack, m->packCap);
-        if (m->pack == NULL) abort();
-    }
-}
-
-/* Empties the packed form (the map stays packed). */
-static void packReset(ormap *m) {
-    free(m->pack);
-    free(m->pnodes);
-    m->pack = NULL;
-    m->pnodes = NULL;
-    m->packLen = m->packCap = m->npacked = m->npnodes = 0;
-}
-
-/* A packed record's entry; its value points into the buffer (not owned). */
-static void recEntry(const omRec *r, omEntry *e) {
-    e->d = r->d;
-    regInit(&e->r);
-    e->r.ver = r->v;
-    e->r.present = 1;
-    e->r.val = (char *)r->val;
-    e->r.len = r->vlen;
-}
-
-/* p, or a copy in buf (OM_PACK_MAX_VALUE bytes) when it points into m's
- * buffer, which the caller is about to change or free. */
-static const char *packUnalias(const ormap *m, const char *p, size_t len, char *buf) {
-    if (m->pack == NULL || p < (const char *)m->pack || p >= (const char *)m->pack + m->packLen) return p;
-    assert(len <= OM_PACK_MAX_VALUE);
-    if (len) memcpy(buf, p, len);
-    return buf;
-}
-
-/* Turns a packed map into the dict form, for good. */
-static void packToDict(ormap *m) {
-    if (!m->packed) return;
-    omRec r;
-    for (uint32_t off = 0; off < m->packLen; off += r.size) {
-        packRead(m, off, &r);
-        omField *n = fieldNew(r.f, r.flen);
-        omEntry e;
-        recEntry(&r, &e);
-        n->e.d = e.d;
-        regCopy(&n->e.r, &e.r);
-        m->bytes += fieldFootprint(n);
-        dictAdd(&m->fields, &n->link);
-    }
-    packReset(m);
-    m->packed = 0;
-}
-
-/* Packs a dict-form map when every field fits. */
-static void packIfSmall(ormap *m) {
-    if (m->packed || dictSize(&m->fields) > OM_PACK_MAX_FIELDS) return;
-    ormapIter it;
-    ormapIterInit(&it, m);
-    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it))
-        if (n->nextra || !entryPackable(&n->e, n->flen)) return;
-    ormapIterInit(&it, m);
-    for (const omField *n = iterNextField(&it); n; n = iterNextField(&it))
-        packPut(m, NULL, n->f, n->flen, n->e.d, n->e.r.ver, n->e.r.val, n->e.r.len);
-    dictClear(&m->fields, fieldFreeCb, m);
-    m->packed = 1;
 }
 
 /* ---------- field views: one field of either form, read-only ---------- */
