@@ -10,6 +10,7 @@
 #include "server.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <limits.h>
@@ -102,7 +103,8 @@ static void scanCallback(dictLink *l, void *ctx) {
 /* Parses a SCAN cursor as Redis does (strtoul semantics over the whole arg). */
 int parseScanCursor(client *c, const arg *a, unsigned long long *cursor) {
     char buf[64];
-    if (a->len == 0 || a->len >= sizeof(buf) || a->p[0] == ' ' || a->p[0] == '\t') goto bad;
+    /* strtoul rules over the whole argument: "" is 0, leading space is refused. */
+    if (a->len >= sizeof(buf) || (a->len && isspace((unsigned char)a->p[0]))) goto bad;
     memcpy(buf, a->p, a->len);
     buf[a->len] = '\0';
     char *end;

@@ -372,6 +372,16 @@ void hincrbyfloatCommand(client *c) {
     version v = nextVersion();
     if (!k) k = hashCreate(c, key, v);
     ormapIncrByFloat(hashMap(k), server.nodeId, v, f->p, f->len, incr, NULL);
+    /* Redis parses, adds and formats at every step.  The register keeps a
+     * running float sum per node, which can round differently (or absorb a
+     * small increment after a huge one); when it does, write Redis's result
+     * as the field's value so that a node answers exactly as Redis. */
+    char want[5200], buf[5200];
+    int wlen = ld2string(want, sizeof(want), value + incr);
+    size_t glen;
+    const char *got = ormapGet(hashMap(k), f->p, f->len, buf, &glen);
+    if (!got || glen != (size_t)wlen || memcmp(got, want, glen) != 0)
+        ormapSet(hashMap(k), server.nodeId, nextVersion(), f->p, f->len, want, (size_t)wlen, NULL);
     dbTouched(c->db, k, v);
     replyFieldValue(c, hashMap(k), f->p, f->len);
     notifyKeyspaceEvent(NOTIFY_HASH, "hincrbyfloat", key->p, key->len, c->db->id);

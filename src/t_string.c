@@ -368,7 +368,11 @@ void setrangeCommand(client *c) {
 static int stringIntValue(const kv *k, long long *v) {
     if (!k) { *v = 0; return 1; }
     if (k->enc == ENC_INT) { *v = k->v.i; return 1; }
-    if (k->enc == ENC_COUNTER) return regIntValue(&((const strCounter *)k->v.ptr)->r, v);
+    if (k->enc == ENC_COUNTER) {
+        /* As Redis: the value as stored (the view GET shows) must be an integer. */
+        const sval *view = ((const strCounter *)k->v.ptr)->view;
+        return string2ll(view->buf, view->len, v);
+    }
     return string2ll(k->v.s->buf, k->v.s->len, v);
 }
 
