@@ -262,6 +262,8 @@ static int cmpName(const void *a, const void *b) {
     return strcmp(((const command *)a)->name, ((const command *)b)->name);
 }
 
+static void cmdSlotsBuild(void);
+
 void commandsInit(void) {
     while (table[tableSize].name) tableSize++;
     qsort(table, tableSize, sizeof(command), cmpName);
@@ -279,6 +281,7 @@ void commandsInit(void) {
                      c->name, c->subcommands[j].name);
         }
     }
+    cmdSlotsBuild();
 }
 
 /* Binary search over a sorted, NULL-terminated array; the name is compared
@@ -307,8 +310,41 @@ command *lookupCommandByName(const char *name, size_t len) {
     return findIn(parent->subcommands, n, bar + 1, len - (size_t)(bar - name) - 1);
 }
 
+/* Top-level commands by name: an open-addressing table over the lower-cased
+ * name, so the hot path costs one short hash instead of a binary search of
+ * case-insensitive comparisons. */
+#define CMD_SLOTS 512
+static command *cmdSlots[CMD_SLOTS];
+
+static uint32_t cmdNameHash(const char *lower, size_t len) {
+    uint32_t h = 2166136261u;                   /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)lower[i]) * 16777619u;
+    return h;
+}
+
+static void cmdSlotsBuild(void) {
+    for (size_t i = 0; i < tableSize; i++) {
+        uint32_t h = cmdNameHash(table[i].name, strlen(table[i].name)) & (CMD_SLOTS - 1);
+        while (cmdSlots[h]) h = (h + 1) & (CMD_SLOTS - 1);
+        cmdSlots[h] = &table[i];
+    }
+}
+
+static command *findTopLevel(const char *name, size_t len) {
+    char lower[32];
+    if (len == 0 || len >= sizeof(lower)) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        lower[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+    }
+    uint32_t h = cmdNameHash(lower, len) & (CMD_SLOTS - 1);
+    for (command *c; (c = cmdSlots[h]) != NULL; h = (h + 1) & (CMD_SLOTS - 1))
+        if (memcmp(c->name, lower, len) == 0 && c->name[len] == '\0') return c;
+    return NULL;
+}
+
 command *lookupCommand(arg *argv, int argc) {
-    command *c = findIn(table, tableSize, argv[0].p, argv[0].len);
+    command *c = findTopLevel(argv[0].p, argv[0].len);
     if (!c || !c->subcommands || argc == 1) return c;
     size_t n = 0;
     while (c->subcommands[n].name) n++;

@@ -109,7 +109,8 @@ sval *kvMakeRaw(kv *k);
 /* Stores back the buffer from kvMakeRaw after svalGrow may have moved it. */
 void kvRawUpdated(kv *k, sval *s);
 /* The counter form of a string key, converting a plain string (its bytes
- * become the register's base at k->ver) or an empty new key. */
+ * become the register's base at k->ver) or an empty new key (whose view is
+ * NULL until the counter operation that follows writes it). */
 strCounter *kvCounter(kv *k);
 /* Recomputes a counter's view after its register changed. */
 void kvCounterRefresh(kv *k);

@@ -160,7 +160,9 @@ strCounter *kvCounter(kv *k) {
         sc->view = svalNew(p, len);
         freeValue(k);
     } else {
-        sc->view = svalNew("", 0);
+        /* A new key: the counter operation that follows writes the view
+         * (svalAssign allocates it once, at its final size). */
+        sc->view = NULL;
     }
     k->type = OBJ_STRING;
     k->enc = ENC_COUNTER;
