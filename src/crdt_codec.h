@@ -39,6 +39,8 @@ int creaderGetU64(creader *r, uint64_t *v);
 int creaderGetLongDouble(creader *r, long double *v);
 /* Points *p into the input (no copy). */
 int creaderGetBytes(creader *r, const char **p, size_t *len);
+/* Bytes not yet read (an upper bound for counts read from the input). */
+static inline size_t creaderLeft(const creader *r) { return r->len - r->pos; }
 static inline int creaderDone(const creader *r) { return !r->err && r->pos == r->len; }
 
 #endif

@@ -291,15 +291,13 @@ void ccEncode(const ccontext *c, cbuf *b) {
     }
 }
 
-static size_t readerLeft(const creader *r) { return r->len - r->pos; }
-
 /* Strict about order (nodes and dots strictly increasing, counters >= 1, no
  * overflow) and bounds every count by the bytes left before allocating; then
  * compacts, so a valid but uncompacted context is accepted in canonical form. */
 int ccDecode(ccontext *c, creader *r) {
     ccClear(c);
     uint64_t n;
-    if (creaderGetVarint(r, &n) < 0 || n > readerLeft(r) / 9) goto bad;
+    if (creaderGetVarint(r, &n) < 0 || n > creaderLeft(r) / 9) goto bad;
     ccReserve(&c->vv, &c->capvv, 0, n);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t node, ctr;
@@ -308,11 +306,11 @@ int ccDecode(ccontext *c, creader *r) {
         c->vv[c->nvv++] = (dot){node, ctr};
     }
     uint64_t groups;
-    if (creaderGetVarint(r, &groups) < 0 || groups > readerLeft(r) / 10) goto bad;
+    if (creaderGetVarint(r, &groups) < 0 || groups > creaderLeft(r) / 10) goto bad;
     for (uint64_t g = 0; g < groups; g++) {
         uint64_t node, count, ctr;
         if (creaderGetU64(r, &node) < 0 || creaderGetVarint(r, &count) < 0) goto bad;
-        if (count == 0 || count > readerLeft(r) || (uint64_t)c->ncloud + count > UINT32_MAX) goto bad;
+        if (count == 0 || count > creaderLeft(r) || (uint64_t)c->ncloud + count > UINT32_MAX) goto bad;
         if (c->ncloud > 0 && node <= c->cloud[c->ncloud - 1].node) goto bad;
         if (creaderGetVarint(r, &ctr) < 0 || ctr == 0) goto bad;
         ccReserve(&c->cloud, &c->capcloud, c->ncloud, count);
@@ -334,19 +332,48 @@ bad:
 
 /* ---------- digest ---------- */
 
-/* Chains one dot into h; bytes are little-endian so digests agree across hosts. */
-static uint64_t ccHashDot(uint64_t h, dot d) {
+uint64_t ccHashWords(uint64_t h, uint64_t a, uint64_t b) {
     unsigned char buf[16];
     for (int i = 0; i < 8; i++) {
-        buf[i] = (unsigned char)(d.node >> (8 * i));
-        buf[8 + i] = (unsigned char)(d.counter >> (8 * i));
+        buf[i] = (unsigned char)(a >> (8 * i));
+        buf[8 + i] = (unsigned char)(b >> (8 * i));
     }
     return XXH3_64bits_withSeed(buf, sizeof(buf), h);
 }
+
+/* Chains one dot into h. */
+static uint64_t ccHashDot(uint64_t h, dot d) { return ccHashWords(h, d.node, d.counter); }
 
 uint64_t ccDigest(const ccontext *c, uint64_t seed) {
     uint64_t h = ccHashDot(seed, (dot){c->nvv, c->ncloud});
     for (uint32_t i = 0; i < c->nvv; i++) h = ccHashDot(h, c->vv[i]);
     for (uint32_t i = 0; i < c->ncloud; i++) h = ccHashDot(h, c->cloud[i]);
     return h;
+}
+
+/* ---------- node tables (for the types' encodings) ---------- */
+
+/* Merges the node columns of vv and cloud (both sorted by node), dropping repeats. */
+uint64_t *ccNodes(const ccontext *c, uint32_t *n) {
+    uint64_t *nodes = ccRealloc(NULL, ((size_t)c->nvv + c->ncloud + 1) * sizeof(uint64_t));
+    uint32_t a = 0, b = 0, w = 0;
+    while (a < c->nvv || b < c->ncloud) {
+        uint64_t next;
+        if (b == c->ncloud || (a < c->nvv && c->vv[a].node <= c->cloud[b].node)) next = c->vv[a++].node;
+        else next = c->cloud[b++].node;
+        if (w == 0 || nodes[w - 1] != next) nodes[w++] = next;
+    }
+    *n = w;
+    return nodes;
+}
+
+uint32_t ccNodeIndex(const uint64_t *nodes, uint32_t n, uint64_t node) {
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (nodes[mid] < node) lo = mid + 1;
+        else hi = mid;
+    }
+    assert(lo < n && nodes[lo] == node);
+    return lo;
 }

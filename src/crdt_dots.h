@@ -57,5 +57,16 @@ int ccEqual(const ccontext *a, const ccontext *b);
 void ccEncode(const ccontext *c, cbuf *b);
 int ccDecode(ccontext *c, creader *r);     /* 0, or -1 on malformed input */
 uint64_t ccDigest(const ccontext *c, uint64_t seed);
+/* Chains two 64-bit words into the hash h (XXH3 of their 16 little-endian
+ * bytes, seeded with h): the same value on every host, for the types' digests. */
+uint64_t ccHashWords(uint64_t h, uint64_t a, uint64_t b);
+
+/* Node tables for encodings that write a dot's node as a small index.
+ * ccNodes returns the sorted distinct nodes of a canonical context (a
+ * malloc'd array the caller frees; *n gets the count); every dot the context
+ * contains has its node there.  ccNodeIndex returns node's index in such a
+ * table, which must hold it (asserted). */
+uint64_t *ccNodes(const ccontext *c, uint32_t *n);
+uint32_t ccNodeIndex(const uint64_t *nodes, uint32_t n, uint64_t node);
 
 #endif

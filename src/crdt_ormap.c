@@ -155,13 +155,9 @@ static void fieldTakeObserved(omField *n, ccontext *cc) {
 }
 
 /* Lookups through a const map must not move rehash buckets under a running
- * ormapIter, so they pause rehashing (a counter in the dict, not logical state). */
+ * ormapIter, hence the read-only find. */
 static omField *fieldFind(const ormap *m, const char *f, size_t flen) {
-    dict *d = (dict *)&m->fields;
-    d->pauserehash++;
-    omField *n = (omField *)dictFind(d, f, flen);
-    d->pauserehash--;
-    return n;
+    return (omField *)dictFindReadOnly(&m->fields, f, flen);
 }
 
 void fieldFreeCb(dictLink *node, void *ctx) {
@@ -188,19 +184,10 @@ void ormapIterInit(ormapIter *it, const ormap *m) {
 }
 
 const omField *iterNextField(ormapIter *it) {
-    const dict *d = &it->m->fields;
-    while (it->cur == NULL) {
-        if (it->a >= 2) return NULL;
-        if (it->b >= d->size[it->a]) {
-            it->a++;
-            it->b = 0;
-            continue;
-        }
-        it->cur = d->table[it->a][it->b++];
-    }
-    const omField *n = it->cur;
-    it->cur = n->link.next;
-    return n;
+    dictLink *next = it->cur;
+    dictLink *n = dictWalkNext(&it->m->fields, &it->a, &it->b, &next);
+    it->cur = next;
+    return (const omField *)n;
 }
 
 /* ---------- field views: one field of either form, read-only ---------- */
@@ -824,25 +811,12 @@ int ormapRandom(const ormap *m, uint64_t (*rnd)(void), const char **f, size_t *f
         *flen = r.flen;
         return 1;
     }
-    dict *d = (dict *)&m->fields;
-    d->pauserehash++;   /* as fieldFind: no bucket moves under a running iteration */
-    const omField *n = (const omField *)dictRandom(d, rnd);
-    d->pauserehash--;
+    /* as fieldFind: no bucket moves under a running iteration */
+    const omField *n = (const omField *)dictRandomReadOnly(&m->fields, rnd);
     if (n == NULL) return 0;
     *f = n->f;
     *flen = n->flen;
     return 1;
-}
-
-typedef struct scanCtx {
-    void (*fn)(const char *f, size_t flen, void *ctx);
-    void *ctx;
-} scanCtx;
-
-static void scanCb(dictLink *node, void *ctx) {
-    const scanCtx *sc = ctx;
-    const omField *n = (const omField *)node;
-    sc->fn(n->f, n->flen, sc->ctx);
 }
 
 /* A packed map is visited whole in one call (cursor 0 back), as Redis does
@@ -856,8 +830,7 @@ uint64_t ormapScan(const ormap *m, uint64_t cursor, void (*fn)(const char *f, si
         while (ormapIterNext(&it, &f, &flen)) fn(f, flen, ctx);
         return 0;
     }
-    scanCtx sc = {fn, ctx};
-    return dictScan((dict *)&m->fields, cursor, scanCb, &sc);
+    return dictScanKeys(&m->fields, cursor, fn, ctx);
 }
 
 /* ---------- equality and digest ---------- */
@@ -877,15 +850,6 @@ int ormapEqual(const ormap *a, const ormap *b) {
     return 1;
 }
 
-static uint64_t hashWords(uint64_t h, uint64_t a, uint64_t b) {
-    unsigned char buf[16];
-    for (int i = 0; i < 8; i++) {
-        buf[i] = (unsigned char)(a >> (8 * i));
-        buf[8 + i] = (unsigned char)(b >> (8 * i));
-    }
-    return XXH3_64bits_withSeed(buf, sizeof(buf), h);
-}
-
 /* Per field: XXH3 of its name chained through its sorted entries (dot, then
  * the reg's digest seeded with the chain so far); fields are summed, which
  * does not depend on table order; the context's digest and the count close it. */
@@ -898,11 +862,11 @@ uint64_t ormapDigest(const ormap *m) {
         uint64_t h = XXH3_64bits_withSeed(v.f, v.flen, OM_DIGEST_SEED);
         for (uint32_t i = 0; i < v.n; i++) {
             const omEntry *e = viewEntry(&v, i);
-            h = regDigest(&e->r, hashWords(h, e->d.node, e->d.counter));
+            h = regDigest(&e->r, ccHashWords(h, e->d.node, e->d.counter));
         }
         sum += h;
     }
-    return hashWords(ccDigest(&m->cc, OM_DIGEST_SEED), sum, ormapLen(m));
+    return ccHashWords(ccDigest(&m->cc, OM_DIGEST_SEED), sum, ormapLen(m));
 }
 
 /* ---------- encoding ----------
@@ -917,35 +881,6 @@ uint64_t ormapDigest(const ormap *m) {
  * An entry's node is written as its index among the context's distinct nodes
  * (every entry's dot is in the context): one byte instead of eight. */
 
-/* The sorted distinct nodes of a (canonical) context; *n gets the count. */
-static uint64_t *contextNodes(const ccontext *c, uint32_t *n) {
-    uint64_t *nodes = xmalloc(((size_t)c->nvv + c->ncloud + 1) * sizeof(uint64_t));
-    uint32_t a = 0, b = 0, w = 0;
-    while (a < c->nvv || b < c->ncloud) {
-        uint64_t next;
-        if (b == c->ncloud || (a < c->nvv && c->vv[a].node <= c->cloud[b].node))
-            next = c->vv[a++].node;
-        else
-            next = c->cloud[b++].node;
-        if (w == 0 || nodes[w - 1] != next) nodes[w++] = next;
-    }
-    *n = w;
-    return nodes;
-}
-
-static uint32_t nodeIndex(const uint64_t *nodes, uint32_t n, uint64_t node) {
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (nodes[mid] < node)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    assert(lo < n && nodes[lo] == node);
-    return lo;
-}
-
 static void encodeNameCb(const char *f, size_t flen, void *ctx) { cbufPutBytes(ctx, f, flen); }
 
 void ormapEncode(const ormap *m, cbuf *b) {
@@ -953,7 +888,7 @@ void ormapEncode(const ormap *m, cbuf *b) {
     cbufPutByte(b, m->touchedOnly ? ORMAP_FLAG_TOUCHED_ONLY : 0);
     ccEncode(&m->cc, b);
     uint32_t nn;
-    uint64_t *nodes = contextNodes(&m->cc, &nn);
+    uint64_t *nodes = ccNodes(&m->cc, &nn);
     cbufPutVarint(b, ormapLen(m));
     ormapIter it;
     omView v;
@@ -963,7 +898,7 @@ void ormapEncode(const ormap *m, cbuf *b) {
         cbufPutVarint(b, v.n);
         for (uint32_t i = 0; i < v.n; i++) {
             const omEntry *e = viewEntry(&v, i);
-            cbufPutVarint(b, nodeIndex(nodes, nn, e->d.node));
+            cbufPutVarint(b, ccNodeIndex(nodes, nn, e->d.node));
             cbufPutVarint(b, e->d.counter);
             regEncode(&e->r, b);
         }
@@ -975,14 +910,12 @@ void ormapEncode(const ormap *m, cbuf *b) {
     }
 }
 
-static size_t readerLeft(const creader *r) { return r->len - r->pos; }
-
 /* Reads one field's entries into n (a fresh node): at least one, dots
  * strictly increasing and seen by the context.  0, or -1 on malformed input
  * (n then holds only what it can free). */
 static int decodeEntries(creader *r, omField *n, const ccontext *cc, const uint64_t *nodes, uint32_t nn) {
     uint64_t k;
-    if (creaderGetVarint(r, &k) < 0 || k == 0 || k > readerLeft(r) / OM_MIN_ENTRY_BYTES) return -1;
+    if (creaderGetVarint(r, &k) < 0 || k == 0 || k > creaderLeft(r) / OM_MIN_ENTRY_BYTES) return -1;
     if (k > 1) n->extra = xmalloc((size_t)(k - 1) * sizeof(omEntry));
     for (uint64_t i = 0; i < k; i++) {
         uint64_t idx, ctr;
@@ -1014,8 +947,8 @@ ormap *ormapDecode(creader *r) {
     uint32_t nn = 0;
     uint64_t count;
     if (ccDecode(&m->cc, r) < 0) goto bad;
-    nodes = contextNodes(&m->cc, &nn);
-    if (creaderGetVarint(r, &count) < 0 || count > readerLeft(r) / OM_MIN_FIELD_BYTES) goto bad;
+    nodes = ccNodes(&m->cc, &nn);
+    if (creaderGetVarint(r, &count) < 0 || count > creaderLeft(r) / OM_MIN_FIELD_BYTES) goto bad;
     for (uint64_t i = 0; i < count; i++) {
         const char *f;
         size_t flen;
@@ -1032,7 +965,7 @@ ormap *ormapDecode(creader *r) {
     m->touchedOnly = flags & ORMAP_FLAG_TOUCHED_ONLY;
     if (m->touchedOnly) {
         uint64_t nremoved;
-        if (creaderGetVarint(r, &nremoved) < 0 || nremoved > readerLeft(r)) goto bad;
+        if (creaderGetVarint(r, &nremoved) < 0 || nremoved > creaderLeft(r)) goto bad;
         for (uint64_t i = 0; i < nremoved; i++) {
             const char *f;
             size_t flen;

@@ -195,13 +195,9 @@ static void memberSetDots(osDict *od, osMember *n, const dot *dots, uint32_t k) 
 }
 
 /* Lookups through a const set must not move rehash buckets under a running
- * orsetIter, so they pause rehashing (a counter in the dict, not logical state). */
+ * orsetIter, hence the read-only find. */
 static osMember *memberFind(const osDict *od, const char *m, size_t len) {
-    dict *d = (dict *)&od->d;
-    d->pauserehash++;
-    osMember *n = (osMember *)dictFind(d, m, len);
-    d->pauserehash--;
-    return n;
+    return (osMember *)dictFindReadOnly(&od->d, m, len);
 }
 
 /* ---------- the packed form ---------- */
@@ -396,19 +392,10 @@ void orsetIterInit(orsetIter *it, const orset *s) {
 }
 
 static const osMember *iterNextMember(orsetIter *it) {
-    const dict *d = &it->s->u.big->d;
-    while (it->cur == NULL) {
-        if (it->a >= 2) return NULL;
-        if (it->b >= d->size[it->a]) {
-            it->a++;
-            it->b = 0;
-            continue;
-        }
-        it->cur = d->table[it->a][it->b++];
-    }
-    const osMember *n = it->cur;
-    it->cur = n->link.next;
-    return n;
+    dictLink *next = it->cur;
+    dictLink *n = dictWalkNext(&it->s->u.big->d, &it->a, &it->b, &next);
+    it->cur = next;
+    return (const osMember *)n;
 }
 
 static int entryNext(orsetIter *it, osEntry *e) {
@@ -827,25 +814,12 @@ int orsetRandom(const orset *s, uint64_t (*rnd)(void), const char **m, size_t *l
         *len = e.len;
         return 1;
     }
-    dict *d = (dict *)&s->u.big->d;
-    d->pauserehash++;   /* as memberFind: no bucket moves under a running iteration */
-    const osMember *n = (const osMember *)dictRandom(d, rnd);
-    d->pauserehash--;
+    /* as memberFind: no bucket moves under a running iteration */
+    const osMember *n = (const osMember *)dictRandomReadOnly(&s->u.big->d, rnd);
     if (n == NULL) return 0;
     *m = n->m;
     *len = memberLen(n);
     return 1;
-}
-
-typedef struct scanCtx {
-    void (*fn)(const char *m, size_t len, void *ctx);
-    void *ctx;
-} scanCtx;
-
-static void scanCb(dictLink *node, void *ctx) {
-    const scanCtx *sc = ctx;
-    const osMember *n = (const osMember *)node;
-    sc->fn(n->m, memberLen(n), sc->ctx);
 }
 
 /* A packed set is small: one call visits it all (as Redis does for its
@@ -858,8 +832,7 @@ uint64_t orsetScan(const orset *s, uint64_t cursor, void (*fn)(const char *m, si
         while (entryNext(&it, &e)) fn(e.m, e.len, ctx);
         return 0;
     }
-    scanCtx sc = {fn, ctx};
-    return dictScan(&s->u.big->d, cursor, scanCb, &sc);
+    return dictScanKeys(&s->u.big->d, cursor, fn, ctx);
 }
 
 /* ---------- equality and digest ---------- */
@@ -886,15 +859,6 @@ int orsetEqual(const orset *a, const orset *b) {
  * little-endian bytes, so hosts agree); members are summed, which does not
  * depend on table order or form; the context's canonical digest and the
  * count close it. */
-static uint64_t hashWords(uint64_t h, uint64_t a, uint64_t b) {
-    unsigned char buf[16];
-    for (int i = 0; i < 8; i++) {
-        buf[i] = (unsigned char)(a >> (8 * i));
-        buf[8 + i] = (unsigned char)(b >> (8 * i));
-    }
-    return XXH3_64bits_withSeed(buf, sizeof(buf), h);
-}
-
 uint64_t orsetDigest(const orset *s) {
     uint64_t sum = 0;
     orsetIter it;
@@ -903,10 +867,10 @@ uint64_t orsetDigest(const orset *s) {
     while (entryNext(&it, &e)) {
         uint64_t h = XXH3_64bits_withSeed(e.m, e.len, OS_DIGEST_SEED);
         uint32_t k = entryNDots(&e);
-        for (uint32_t i = 0; i < k; i++) h = hashWords(h, entryDot(&e, i).node, entryDot(&e, i).counter);
+        for (uint32_t i = 0; i < k; i++) h = ccHashWords(h, entryDot(&e, i).node, entryDot(&e, i).counter);
         sum += h;
     }
-    return hashWords(ccDigest(&s->cc, OS_DIGEST_SEED), sum, orsetCard(s));
+    return ccHashWords(ccDigest(&s->cc, OS_DIGEST_SEED), sum, orsetCard(s));
 }
 
 /* ---------- encoding ----------
@@ -920,38 +884,12 @@ uint64_t orsetDigest(const orset *s) {
  * A dot's node is written as its index among the context's distinct nodes
  * (every member dot is in the context): one byte instead of eight. */
 
-/* The sorted distinct nodes of a (canonical) context; *n gets the count. */
-static uint64_t *contextNodes(const ccontext *c, uint32_t *n) {
-    uint64_t *nodes = malloc(((size_t)c->nvv + c->ncloud + 1) * sizeof(uint64_t));
-    if (nodes == NULL) abort();
-    uint32_t a = 0, b = 0, w = 0;
-    while (a < c->nvv || b < c->ncloud) {
-        uint64_t next;
-        if (b == c->ncloud || (a < c->nvv && c->vv[a].node <= c->cloud[b].node)) next = c->vv[a++].node;
-        else next = c->cloud[b++].node;
-        if (w == 0 || nodes[w - 1] != next) nodes[w++] = next;
-    }
-    *n = w;
-    return nodes;
-}
-
-static uint32_t nodeIndex(const uint64_t *nodes, uint32_t n, uint64_t node) {
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (nodes[mid] < node) lo = mid + 1;
-        else hi = mid;
-    }
-    assert(lo < n && nodes[lo] == node);
-    return lo;
-}
-
 void orsetEncode(const orset *s, cbuf *b) {
     cbufPutByte(b, ORSET_FORMAT_VERSION);
     cbufPutByte(b, isTouchedOnly(s) ? ORSET_FLAG_TOUCHED_ONLY : 0);
     ccEncode(&s->cc, b);
     uint32_t nn;
-    uint64_t *nodes = contextNodes(&s->cc, &nn);
+    uint64_t *nodes = ccNodes(&s->cc, &nn);
     cbufPutVarint(b, orsetCard(s));
     orsetIter it;
     osEntry e;
@@ -962,7 +900,7 @@ void orsetEncode(const orset *s, cbuf *b) {
         cbufPutVarint(b, k);
         for (uint32_t i = 0; i < k; i++) {
             dot d = entryDot(&e, i);
-            cbufPutVarint(b, nodeIndex(nodes, nn, d.node));
+            cbufPutVarint(b, ccNodeIndex(nodes, nn, d.node));
             cbufPutVarint(b, d.counter);
         }
     }
@@ -985,7 +923,7 @@ void orsetEncode(const orset *s, cbuf *b) {
  * context has seen.  Returns the count, 0 on malformed input. */
 static uint32_t decodeDots(creader *r, const ccontext *cc, const uint64_t *nodes, uint32_t nn, dot **dots, uint32_t *cap) {
     uint64_t k;
-    if (creaderGetVarint(r, &k) < 0 || k == 0 || k > (r->len - r->pos) / 2 || k > UINT32_MAX / 2) return 0;
+    if (creaderGetVarint(r, &k) < 0 || k == 0 || k > creaderLeft(r) / 2 || k > UINT32_MAX / 2) return 0;
     if (k > *cap) {
         dot *p = realloc(*dots, (size_t)k * sizeof(dot));
         if (p == NULL) abort();
@@ -1012,10 +950,10 @@ orset *orsetDecode(creader *r) {
     dot *dots = NULL;   /* one member's dots, grown by decodeDots */
     uint32_t cap = 0, nn = 0;
     if (ccDecode(&s->cc, r) < 0) goto bad;
-    nodes = contextNodes(&s->cc, &nn);
+    nodes = ccNodes(&s->cc, &nn);
     uint64_t count;
     /* A member takes at least 3 bytes: length, dot count, one 2-byte dot. */
-    if (creaderGetVarint(r, &count) < 0 || count > (r->len - r->pos) / 3) goto bad;
+    if (creaderGetVarint(r, &count) < 0 || count > creaderLeft(r) / 3) goto bad;
     if (count > OS_PACKED_MAX_MEMBERS) packedToDict(s);
     for (uint64_t i = 0; i < count; i++) {
         const char *m;
@@ -1029,7 +967,7 @@ orset *orsetDecode(creader *r) {
     if (!(flags & ORSET_FLAG_TOUCHED_ONLY)) becomeFullState(s);
     if (isTouchedOnly(s)) {
         uint64_t nremoved;
-        if (creaderGetVarint(r, &nremoved) < 0 || nremoved > r->len - r->pos) goto bad;
+        if (creaderGetVarint(r, &nremoved) < 0 || nremoved > creaderLeft(r)) goto bad;
         for (uint64_t i = 0; i < nremoved; i++) {
             const char *m;
             size_t len;

@@ -313,6 +313,24 @@ uint64_t dictScan(dict *d, uint64_t cursor, void (*fn)(dictLink *node, void *ctx
     return cursor;
 }
 
+typedef struct dictKeyScan {
+    const dict *d;
+    void (*fn)(const char *key, size_t len, void *ctx);
+    void *ctx;
+} dictKeyScan;
+
+static void dictKeyScanCb(dictLink *node, void *ctx) {
+    const dictKeyScan *ks = ctx;
+    size_t len;
+    const char *key = ks->d->keyOf(node, &len);
+    ks->fn(key, len, ks->ctx);
+}
+
+uint64_t dictScanKeys(const dict *d, uint64_t cursor, void (*fn)(const char *key, size_t len, void *ctx), void *ctx) {
+    dictKeyScan ks = {d, fn, ctx};
+    return dictScan((dict *)d, cursor, dictKeyScanCb, &ks);
+}
+
 void dictIterInit(dictIter *it, dict *d) {
     it->d = d;
     it->table = 0;
@@ -347,6 +365,37 @@ dictLink *dictNext(dictIter *it) {
     it->entry = it->nextEntry;
     it->nextEntry = it->entry->next;
     return it->entry;
+}
+
+dictLink *dictFindReadOnly(const dict *d, const char *key, size_t len) {
+    dict *m = (dict *)d;
+    m->pauserehash++;
+    dictLink *n = dictFind(m, key, len);
+    m->pauserehash--;
+    return n;
+}
+
+dictLink *dictRandomReadOnly(const dict *d, uint64_t (*rnd)(void)) {
+    dict *m = (dict *)d;
+    m->pauserehash++;
+    dictLink *n = dictRandom(m, rnd);
+    m->pauserehash--;
+    return n;
+}
+
+dictLink *dictWalkNext(const dict *d, uint64_t *table, uint64_t *bucket, dictLink **next) {
+    while (*next == NULL) {
+        if (*table >= 2) return NULL;
+        if (*bucket >= d->size[*table]) {
+            (*table)++;
+            *bucket = 0;
+            continue;
+        }
+        *next = d->table[*table][(*bucket)++];
+    }
+    dictLink *n = *next;
+    *next = n->next;
+    return n;
 }
 
 void dictIterEnd(dictIter *it) {

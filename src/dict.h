@@ -55,6 +55,9 @@ dictLink *dictRandom(dict *d, uint64_t (*rnd)(void));
  * bucket (both tables while rehashing) and returns the next cursor; 0 ends.
  * Every node present for the whole scan is visited at least once. */
 uint64_t dictScan(dict *d, uint64_t cursor, void (*fn)(dictLink *node, void *ctx), void *ctx);
+/* The same scan handing fn each node's key (as keyOf gives it) instead of the
+ * node.  A scan moves no bucket and fn gets no node, so the dict may be const. */
+uint64_t dictScanKeys(const dict *d, uint64_t cursor, void (*fn)(const char *key, size_t len, void *ctx), void *ctx);
 
 /* Full iteration.  fn may not modify the table, except that it may unlink the
  * node it was given when the iterator was started with dictIterSafe(). */
@@ -69,6 +72,18 @@ void dictIterInit(dictIter *it, dict *d);
 void dictIterSafe(dictIter *it, dict *d);   /* pauses rehashing until dictIterEnd */
 dictLink *dictNext(dictIter *it);
 void dictIterEnd(dictIter *it);
+
+/* dictFind and dictRandom for a const dict: the same answers, but no rehash
+ * step is taken, so no bucket moves under a running dictWalkNext (they pause
+ * rehashing for the call; that counter is not the table's logical state). */
+dictLink *dictFindReadOnly(const dict *d, const char *key, size_t len);
+dictLink *dictRandomReadOnly(const dict *d, uint64_t (*rnd)(void));
+
+/* A read-only walk over every node (table[0], then table[1]) that never moves
+ * buckets or pauses rehashing, so it works on a const dict.  The position is
+ * *table, *bucket and *next, all zero/NULL to start.  Returns the next node,
+ * NULL at the end (and again after).  The dict must not change meanwhile. */
+dictLink *dictWalkNext(const dict *d, uint64_t *table, uint64_t *bucket, dictLink **next);
 
 /* Does up to n bucket moves of an ongoing rehash; returns 1 if more remain. */
 int dictRehashSteps(dict *d, int n);

@@ -415,6 +415,33 @@ static void testEncoding(void **state) {
     ccFree(&d);
 }
 
+/* The node table: strictly increasing, exactly the nodes the model has seen
+ * something from, and ccNodeIndex finds each at its place. */
+static void testNodeTable(void **state) {
+    for (long n = 1; n <= 2000; n++) {
+        startCase(n);
+        pickNodes();
+        ccontext c;
+        model m;
+        ccInit(&c);
+        memset(&m, 0, sizeof(m));
+        randomContext(&c, &m, (int)rngBelow(50));
+        uint32_t nn;
+        uint64_t *nodes = ccNodes(&c, &nn);
+        uint32_t want = 0;
+        for (int i = 0; i < NODES; i++) want += modelMax(&m, i) > 0;
+        CHECK(nn == want, "%u nodes, want %u", nn, want);
+        for (uint32_t i = 1; i < nn; i++) CHECK(nodes[i - 1] < nodes[i], "table not increasing at %u", i);
+        for (int i = 0; i < NODES; i++) {
+            if (modelMax(&m, i) == 0) continue;
+            uint32_t at = ccNodeIndex(nodes, nn, nodeIds[i]);
+            CHECK(at < nn && nodes[at] == nodeIds[i], "node %d not found at its index", i);
+        }
+        free(nodes);
+        ccFree(&c);
+    }
+}
+
 int main(void) {
     const char *env = getenv("CRDT_SEED");
     seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
@@ -426,6 +453,7 @@ int main(void) {
         cmocka_unit_test(testMerge),
         cmocka_unit_test(testCompactOutOfOrderClouds),
         cmocka_unit_test(testEncoding),
+        cmocka_unit_test(testNodeTable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -668,6 +668,48 @@ static void test_safe_iterators_nest(void **state) {
     free(items);
 }
 
+/* The read-only calls on a table mid-rehash: the walk visits every node once,
+ * find and random answer, the key scan hands over each key, and none of them
+ * moves a bucket or leaves rehashing paused. */
+static void keyScanVisit(const char *key, size_t len, void *ctx) {
+    item *items = ctx;
+    int i = atoi(key + 4);
+    assert_int_equal(len, items[i].len);
+    assert_memory_equal(key, items[i].key, len);
+    items[i].seen++;
+}
+
+static void test_read_only_calls_do_not_rehash(void **state) {
+    enum { N = 2349 };
+    dict d;
+    item *items = makeItems(N);
+    dictInit(&d, itemKey);
+    for (int i = 0; i < N; i++) addItem(&d, &items[i]);
+    assert_int_not_equal(d.rehashidx, -1);
+    const dict *cd = &d;
+    int64_t idx = d.rehashidx;
+    uint64_t table = 0, bucket = 0;
+    dictLink *next = NULL, *node;
+    while ((node = dictWalkNext(cd, &table, &bucket, &next)) != NULL) ((item *)node)->seen++;
+    assert_null(dictWalkNext(cd, &table, &bucket, &next));   /* stays at the end */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(items[i].seen, 1);
+        items[i].seen = 0;
+        assert_ptr_equal(dictFindReadOnly(cd, items[i].key, items[i].len), &items[i].link);
+    }
+    assert_null(dictFindReadOnly(cd, "absent", 6));
+    for (int i = 0; i < 100; i++) assert_true(((item *)dictRandomReadOnly(cd, rng))->linked);
+    uint64_t cursor = 0;
+    do cursor = dictScanKeys(cd, cursor, keyScanVisit, items);
+    while (cursor != 0);
+    for (int i = 0; i < N; i++) assert_true(items[i].seen >= 1);
+    assert_int_equal(d.rehashidx, idx);
+    assert_int_equal(d.pauserehash, 0);
+    checkInvariants(&d);
+    dictClear(&d, NULL, NULL);
+    free(items);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_dict),
@@ -690,6 +732,7 @@ int main(void) {
         cmocka_unit_test(test_unsafe_iterator_visits_each_once),
         cmocka_unit_test(test_safe_iterator_unlinks_current),
         cmocka_unit_test(test_safe_iterators_nest),
+        cmocka_unit_test(test_read_only_calls_do_not_rehash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
