@@ -45,68 +45,9 @@
 /* ------------------------------------------------------------------------ */
 /* Seeds, randomness, failure reports */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rngNext(rng *g) {   /* splitmix64 */
-    uint64_t z = (g->s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static uint64_t rngBelow(rng *g, uint64_t n) { return rngNext(g) % n; }
-static int rngChance(rng *g, unsigned percent) { return rngBelow(g, 100) < percent; }
-
-static uint64_t runSeed;
-static int onlyCase = -1;           /* CRDT_CASE */
-static int numHistories = 3000;     /* CRDT_CASES */
-static const char *curTest = "";
-static int curCase = -1;
-static void (*dumpOnFailure)(void);
-
-static int setupRun(void **state) {
-    const char *s = getenv("CRDT_SEED");
-    runSeed = s && *s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
-    if ((s = getenv("CRDT_CASE")) && *s) onlyCase = atoi(s);
-    if ((s = getenv("CRDT_CASES")) && *s) numHistories = atoi(s);
-    printf("test_crdt_reg: CRDT_SEED=%" PRIu64 " (%d histories)\n", runSeed, numHistories);
-    return 0;
-}
-
-static rng caseRng(const char *test, int i) {
-    rng g = {runSeed};
-    for (const char *p = test; *p; p++) g.s = g.s * 31 + (unsigned char)*p;
-    g.s ^= (uint64_t)i * 0xd1342543de82ef95ULL;
-    rngNext(&g);
-    return g;
-}
-
-static void caseFailed(const char *file, int line, const char *what, const char *fmt, ...) {
-    fprintf(stderr, "\n%s:%d: %s: check failed: %s\n", file, line, curTest, what);
-    if (fmt && *fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("  ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputs("\n", stderr);
-        va_end(ap);
-    }
-    if (curCase >= 0) {
-        if (dumpOnFailure) dumpOnFailure();
-        fprintf(stderr, "  case %d of seed %" PRIu64 "; reproduce with\n"
-                        "  CRDT_SEED=%" PRIu64 " CRDT_CASE=%d tests/build/unit/test_crdt_reg\n",
-                curCase, runSeed, runSeed, curCase);
-    } else {
-        fprintf(stderr, "  seed %" PRIu64 "\n", runSeed);
-    }
-    fail();
-}
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) caseFailed(__FILE__, __LINE__, #cond, "" __VA_ARGS__); \
-    } while (0)
+#define CHECK_TEST_NAME "test_crdt_reg"
+#define CHECK_DEFAULT_CASES 3000
+#include "crdt_check.h"
 
 static version V(uint64_t stamp, uint64_t node) { return (version){stamp, node}; }
 
@@ -905,7 +846,7 @@ static void test_histories_converge_to_the_model(void **state) {
     dumpOnFailure = dumpWorld;
     long checks = 0, ops = 0;
     for (int c = 0; c < numHistories; c++) {
-        if (onlyCase >= 0 && c != onlyCase) continue;
+        if (!runCase(c)) continue;
         curCase = c;
         world *w = &W;
         runHistory(w, caseRng(curTest, c));
@@ -965,7 +906,7 @@ static void test_merge_algebra(void **state) {
     long triples = 0;
     int n = numHistories / 3 + 1;
     for (int c = 0; c < n; c++) {
-        if (onlyCase >= 0 && c != onlyCase) continue;
+        if (!runCase(c)) continue;
         curCase = c;
         world *w = &W;
         runHistory(w, caseRng(curTest, c));
@@ -1013,7 +954,7 @@ static void test_decode_hostile_input(void **state) {
     long refused = 0, accepted = 0;
     int n = numHistories / 10 + 1;
     for (int c = 0; c < n; c++) {
-        if (onlyCase >= 0 && c != onlyCase) continue;
+        if (!runCase(c)) continue;
         curCase = c;
         world *w = &W;
         runHistory(w, caseRng(curTest, c));
