@@ -331,6 +331,27 @@ uint64_t dictScanKeys(const dict *d, uint64_t cursor, void (*fn)(const char *key
     return dictScan((dict *)d, cursor, dictKeyScanCb, &ks);
 }
 
+/* A node sits in bucket hash & (size-1).  When size-1 covers mask, the
+ * bucket index carries the hash's masked bits, so the matching buckets are
+ * bits, bits + mask+1, ... and every node in them matches.  Otherwise all
+ * matching nodes share the one bucket bits & (size-1), among others that
+ * do not match. */
+void dictVisitHashBits(const dict *d, uint64_t bits, uint64_t mask, void (*fn)(dictLink *node, void *ctx), void *ctx) {
+    assert((mask & (mask + 1)) == 0);
+    if ((bits & ~mask) != 0) return;
+    for (int t = 0; t < 2; t++) {
+        if (d->size[t] == 0) continue;
+        uint64_t m = dictMask(d, t);
+        if (m >= mask) {
+            for (uint64_t idx = bits; idx <= m; idx += mask + 1)
+                for (dictLink *node = d->table[t][idx]; node; node = node->next) fn(node, ctx);
+        } else {
+            for (dictLink *node = d->table[t][bits & m]; node; node = node->next)
+                if ((dictNodeHash(d, node) & mask) == bits) fn(node, ctx);
+        }
+    }
+}
+
 void dictIterInit(dictIter *it, dict *d) {
     it->d = d;
     it->table = 0;

@@ -59,6 +59,16 @@ uint64_t dictScan(dict *d, uint64_t cursor, void (*fn)(dictLink *node, void *ctx
  * node.  A scan moves no bucket and fn gets no node, so the dict may be const. */
 uint64_t dictScanKeys(const dict *d, uint64_t cursor, void (*fn)(const char *key, size_t len, void *ctx), void *ctx);
 
+/* Calls fn for every node whose key hash (dictHashKey) has (hash & mask) ==
+ * bits, in both tables while rehashing.  mask is 2^k - 1; bits with a bit
+ * outside mask match no key.  When a table has at least mask+1 buckets, only
+ * the buckets with (index & mask) == bits are visited (no hashing); a smaller
+ * table's one candidate bucket (bits & (size-1)) is visited with each key
+ * re-hashed and filtered.  Moves no bucket (works on a const dict); fn must
+ * not modify the dict.  This lists one Merkle leaf's keys (mask 0xFFFF)
+ * without scanning the whole table. */
+void dictVisitHashBits(const dict *d, uint64_t bits, uint64_t mask, void (*fn)(dictLink *node, void *ctx), void *ctx);
+
 /* Full iteration.  fn may not modify the table, except that it may unlink the
  * node it was given when the iterator was started with dictIterSafe(). */
 typedef struct dictIter {

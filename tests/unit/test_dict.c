@@ -710,6 +710,128 @@ static void test_read_only_calls_do_not_rehash(void **state) {
     free(items);
 }
 
+/* ---- visiting the keys whose hash has given low bits ---- */
+
+static uint64_t keyOfCalls;
+static const char *countingItemKey(const dictLink *node, size_t *len) {
+    keyOfCalls++;
+    return itemKey(node, len);
+}
+
+static void hashBitsVisit(dictLink *node, void *ctx) {
+    scanCtx *sc = ctx;
+    item *it = (item *)node;
+    assert_true(it >= sc->items && it < sc->items + sc->n);
+    assert_true(it->linked);
+    it->seen++;
+    sc->visits++;
+}
+
+/* Visits bits under mask and checks the visited set is exactly the linked
+ * items whose hash matches, each once, with no bucket moved.  Returns how
+ * many were visited. */
+static uint64_t checkVisitHashBits(const dict *d, item *items, int n, uint64_t bits, uint64_t mask) {
+    scanCtx sc = {items, n, 0};
+    int64_t idx = d->rehashidx;
+    for (int i = 0; i < n; i++) items[i].seen = 0;
+    dictVisitHashBits(d, bits, mask, hashBitsVisit, &sc);
+    uint64_t expected = 0;
+    for (int i = 0; i < n; i++) {
+        int match = items[i].linked && (dictHashKey(items[i].key, items[i].len) & mask) == bits;
+        if (items[i].seen != match)
+            fail_msg("%s visited %d times, hash matches bits %#llx/%#llx: %d", items[i].key, items[i].seen,
+                     (unsigned long long)bits, (unsigned long long)mask, match);
+        expected += (uint64_t)match;
+    }
+    assert_int_equal(sc.visits, expected);
+    assert_int_equal(d->rehashidx, idx);
+    assert_int_equal(d->pauserehash, 0);
+    return sc.visits;
+}
+
+/* Several bits per mask: some taken from linked keys' hashes (so the answer
+ * is not empty), some at random (mostly empty for a wide mask). */
+static void checkVisitManyBits(const dict *d, item *items, int n) {
+    static const uint64_t masks[] = {0xFFFF, 0xFFF, 0xFF, 0xF, 0, 0x3FFFF};
+    for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+        uint64_t mask = masks[m];
+        for (int k = 0; k < 6; k++) {
+            item *it;
+            do it = &items[rng() % (uint64_t)n];
+            while (!it->linked);
+            uint64_t bits = dictHashKey(it->key, it->len) & mask;
+            assert_true(checkVisitHashBits(d, items, n, bits, mask) >= 1);
+            checkVisitHashBits(d, items, n, rng() & mask, mask);
+        }
+    }
+    /* Mask 0 matches every key; bits outside the mask match none. */
+    assert_int_equal(checkVisitHashBits(d, items, n, 0, 0), dictSize(d));
+    assert_int_equal(checkVisitHashBits(d, items, n, 0x10000, 0xFFFF), 0);
+}
+
+static void test_visit_hash_bits(void **state) {
+    enum { N = 140000 };
+    dict d;
+    item *items = makeItems(N);
+    dictInit(&d, countingItemKey);
+    dictVisitHashBits(&d, 0, 0xFFFF, hashBitsVisit, &(scanCtx){items, N, 0});   /* empty: nothing */
+
+    /* Below 65536 keys: 8192 buckets, fewer than mask+1 for 0xFFFF. */
+    for (int i = 0; i < 5000; i++) addItem(&d, &items[i]);
+    finishRehash(&d);
+    assert_int_equal(d.size[0], 8192);
+    checkVisitManyBits(&d, items, N);
+
+    /* Mid-rehash with both tables smaller than 65536 buckets (2048 -> 4096
+     * after a fresh start), then with one on each side (32768 -> 65536). */
+    dictClear(&d, NULL, NULL);
+    for (int i = 0; i < N; i++) items[i].linked = 0;
+    for (int i = 0; i < 2349; i++) addItem(&d, &items[i]);
+    assert_int_not_equal(d.rehashidx, -1);
+    assert_int_equal(d.size[1], 4096);
+    checkVisitManyBits(&d, items, N);
+    for (int i = 2349; i < 32769; i++) addItem(&d, &items[i]);
+    assert_int_not_equal(d.rehashidx, -1);
+    assert_int_equal(d.size[0], 32768);
+    assert_int_equal(d.size[1], 65536);
+    dictRehashSteps(&d, 2000);
+    assert_int_not_equal(d.rehashidx, -1);
+    checkVisitManyBits(&d, items, N);
+
+    /* Above 65536 keys, mid-rehash with both tables at least 65536 buckets
+     * (65536 -> 131072), then settled: matching buckets hold only matching
+     * keys, so no key is hashed. */
+    for (int i = 32769; i < 65537; i++) addItem(&d, &items[i]);
+    assert_int_not_equal(d.rehashidx, -1);
+    assert_int_equal(d.size[0], 65536);
+    assert_int_equal(d.size[1], 131072);
+    dictRehashSteps(&d, 5000);
+    assert_int_not_equal(d.rehashidx, -1);
+    checkVisitManyBits(&d, items, N);
+    for (int i = 65537; i < 100000; i++) addItem(&d, &items[i]);
+    finishRehash(&d);
+    assert_int_equal(d.size[0], 131072);
+    checkVisitManyBits(&d, items, N);
+    keyOfCalls = 0;   /* checkVisitHashBits hashes items itself, not via keyOf */
+    assert_true(checkVisitHashBits(&d, items, N, dictHashKey("key:7", 5) & 0xFFFF, 0xFFFF) >= 1);
+    assert_true(checkVisitHashBits(&d, items, N, dictHashKey("key:7", 5) & 0xFF, 0xFF) >= 1);
+    assert_true(checkVisitHashBits(&d, items, N, dictHashKey("key:7", 5) & 0x1FFFF, 0x1FFFF) >= 1);
+    assert_int_equal(keyOfCalls, 0);
+
+    /* Shrinking: a large table[0] (131072) draining into a small table[1]. */
+    for (int i = 0; i < 100000; i++)
+        if (i % 64 != 0) unlinkItem(&d, &items[i]);
+    dictShrinkIfSparse(&d);
+    assert_int_not_equal(d.rehashidx, -1);
+    assert_int_equal(d.size[1], 2048);
+    dictRehashSteps(&d, 200);
+    assert_int_not_equal(d.rehashidx, -1);
+    checkVisitManyBits(&d, items, N);
+    checkInvariants(&d);
+    dictClear(&d, NULL, NULL);
+    free(items);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_dict),
@@ -733,6 +855,7 @@ int main(void) {
         cmocka_unit_test(test_safe_iterator_unlinks_current),
         cmocka_unit_test(test_safe_iterators_nest),
         cmocka_unit_test(test_read_only_calls_do_not_rehash),
+        cmocka_unit_test(test_visit_hash_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
