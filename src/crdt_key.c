@@ -12,30 +12,78 @@ static const char *tombKeyOf(const dictLink *n, size_t *len) {
 
 void tombsInit(dict *t) { dictInit(t, tombKeyOf); }
 
-void tombsRecord(dict *t, const char *key, size_t len, version ver) {
+void tombPayloadFree(int kind, void *payload) {
+    if (!payload) return;
+    switch (kind) {
+    case TOMB_REG: regFree(payload); free(payload); break;
+    case TOMB_SET: orsetFree(payload); break;
+    case TOMB_HASH: ormapFree(payload); break;
+    default: break;
+    }
+}
+
+static void payloadMerge(int kind, void *into, const void *from) {
+    switch (kind) {
+    case TOMB_REG: regMerge(into, from); break;
+    case TOMB_SET: orsetMerge(into, from); break;
+    case TOMB_HASH: ormapMerge(into, from); break;
+    default: break;
+    }
+}
+
+void tombsRecord(dict *t, const char *key, size_t len, version ver, uint64_t seen, int kind, void *payload) {
+    if (!payload) kind = TOMB_PLAIN;
     tombstone *ts = (tombstone *)dictFind(t, key, len);
     if (ts) {
+        if (ts->kind == kind && payload) {
+            payloadMerge(kind, ts->payload, payload);
+            tombPayloadFree(kind, payload);
+        } else if (versionCmp(ver, ts->ver) >= 0) {
+            tombPayloadFree(ts->kind, ts->payload);
+            ts->kind = (uint8_t)kind;
+            ts->payload = payload;
+        } else {
+            tombPayloadFree(kind, payload);
+        }
         if (versionCmp(ver, ts->ver) > 0) ts->ver = ver;
+        if (seen > ts->seen) ts->seen = seen;
         return;
     }
     ts = malloc(sizeof(tombstone) + len);
     if (!ts) abort();
     ts->ver = ver;
+    ts->seen = seen;
+    ts->kind = (uint8_t)kind;
+    ts->payload = payload;
     ts->keylen = (uint32_t)len;
     memcpy(ts->key, key, len);
     dictAdd(t, &ts->link);
 }
 
+void *tombsTakePayload(tombstone *ts, int kind) {
+    if (!ts || ts->kind != kind) return NULL;
+    void *p = ts->payload;
+    ts->payload = NULL;
+    ts->kind = TOMB_PLAIN;
+    return p;
+}
+
+static void tombFree(tombstone *ts) {
+    tombPayloadFree(ts->kind, ts->payload);
+    free(ts);
+}
+
 void tombsForget(dict *t, const char *key, size_t len) {
     if (dictSize(t) == 0) return;
-    free(dictUnlink(t, key, len));
+    tombstone *ts = (tombstone *)dictUnlink(t, key, len);
+    if (ts) tombFree(ts);
 }
 
 tombstone *tombsFind(dict *t, const char *key, size_t len) {
     return (tombstone *)dictFind(t, key, len);
 }
 
-size_t tombsCollect(dict *t, uint64_t ackedStamp, size_t max) {
+size_t tombsCollect(dict *t, uint64_t syncedStamp, size_t max) {
     size_t n = 0;
     if (dictSize(t) == 0) return 0;
     dictIter it;
@@ -43,9 +91,9 @@ size_t tombsCollect(dict *t, uint64_t ackedStamp, size_t max) {
     dictLink *l;
     while (n < max && (l = dictNext(&it))) {
         tombstone *ts = (tombstone *)l;
-        if (ts->ver.stamp <= ackedStamp) {
+        if (ts->seen < syncedStamp) {
             dictUnlink(t, ts->key, ts->keylen);
-            free(ts);
+            tombFree(ts);
             n++;
         }
     }
@@ -55,7 +103,7 @@ size_t tombsCollect(dict *t, uint64_t ackedStamp, size_t max) {
 
 static void freeTomb(dictLink *l, void *ctx) {
     (void)ctx;
-    free(l);
+    tombFree((tombstone *)l);
 }
 
 void tombsClear(dict *t) { dictClear(t, freeTomb, NULL); }

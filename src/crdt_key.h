@@ -20,6 +20,9 @@
 
 #include "dict.h"
 #include "hlc.h"
+#include "crdt_orset.h"
+#include "crdt_ormap.h"
+#include "crdt_reg.h"
 
 /* 1 if an incarnation created at `a` wins a type clash against one created at `b`. */
 static inline int keyCreationWins(version a, version b) { return versionCmp(a, b) > 0; }
@@ -38,22 +41,40 @@ static inline keyDeadline keyDeadlineMerge(keyDeadline a, keyDeadline b) {
 
 /* ---------- tombstones ---------- */
 
+/* What a tombstone keeps of the deleted value: for the CRDT types, the value
+ * emptied by an observed remove (a register deleted at the delete's version
+ * with the totals it observed; a set or hash with no members but its whole
+ * causal context).  Merged into a replica that still holds the old value it
+ * removes exactly what the delete observed, so concurrent adds and
+ * increments survive (add wins); handed to a re-created key it makes the new
+ * incarnation continue the old one's dots and totals instead of reusing them. */
+enum { TOMB_PLAIN = 0, TOMB_REG = 1, TOMB_SET = 2, TOMB_HASH = 3 };
+
 typedef struct tombstone {
     dictLink link;
     version ver;
+    uint64_t seen;       /* local stamp when this node last learned something of it */
+    void *payload;       /* reg *, orset * or ormap * by kind; NULL for TOMB_PLAIN */
+    uint8_t kind;
     uint32_t keylen;
     char key[];
 } tombstone;
 
 void tombsInit(dict *t);
-/* Records that key was deleted at ver (keeps the later of two deletes). */
-void tombsRecord(dict *t, const char *key, size_t len, version ver);
+/* Records that key was deleted at ver, taking ownership of payload (of the
+ * given kind, may be NULL).  Against an existing tombstone: the later
+ * version is kept; payloads of one kind are merged, otherwise the later
+ * delete's payload stays.  seen becomes the given stamp. */
+void tombsRecord(dict *t, const char *key, size_t len, version ver, uint64_t seen, int kind, void *payload);
+/* Detaches the payload of a tombstone if it is of the given kind (NULL otherwise). */
+void *tombsTakePayload(tombstone *ts, int kind);
+void tombPayloadFree(int kind, void *payload);
 /* A write re-created the key: its tombstone is no longer needed. */
 void tombsForget(dict *t, const char *key, size_t len);
 tombstone *tombsFind(dict *t, const char *key, size_t len);
-/* Drops up to max tombstones whose version every peer has acknowledged
- * (stamp <= ackedStamp); returns how many. */
-size_t tombsCollect(dict *t, uint64_t ackedStamp, size_t max);
+/* Drops up to max tombstones that every peer has synced past: seen <
+ * syncedStamp (UINT64_MAX with no peers); returns how many. */
+size_t tombsCollect(dict *t, uint64_t syncedStamp, size_t max);
 void tombsClear(dict *t);
 
 #endif

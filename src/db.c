@@ -54,10 +54,12 @@ void dbAddObserver(keyChangeObserver fn) {
     if (nobservers < MAX_OBSERVERS) observers[nobservers++] = fn;
 }
 
+int dbApplyingRemote;
+
 /* The one change hook. */
-void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver) {
+void dbKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {
     server.dirty++;
-    for (int i = 0; i < nobservers; i++) observers[i](d, key, len, k, ver);
+    for (int i = 0; i < nobservers; i++) observers[i](d, key, len, k, prevMerkle, ver);
 }
 
 /* ---------- lookups ---------- */
@@ -74,6 +76,16 @@ int64_t getExpire(db *d, const kv *k) {
     if (!k->hasExpire) return -1;
     expireEntry *e = findExpire(d, k);
     return e ? e->when : -1;
+}
+
+keyDeadline getDeadline(db *d, const kv *k) {
+    keyDeadline dl = {-1, k->ver};
+    expireEntry *e = k->hasExpire ? findExpire(d, k) : NULL;
+    if (e) {
+        dl.when = e->when;
+        dl.ver = e->ver;
+    }
+    return dl;
 }
 
 int keyIsExpired(db *d, const kv *k) {
@@ -146,35 +158,124 @@ kv *dbCreate(db *d, const char *key, size_t len, int type) {
 void dbTouched(db *d, kv *k, version ver) {
     k->lru = server.lruclock;
     tombsForget(&d->tombs, k->key, k->keylen);
-    dbKeyChanged(d, k->key, k->keylen, k, ver);
+    dbKeyChanged(d, k->key, k->keylen, k, k->mhash, ver);
 }
 
 void dbWritten(db *d, kv *k, version ver) {
     if (k->type == OBJ_STRING) {
+        if (dictSize(&d->tombs)) dbSeedFromTomb(d, k, ver);
         if (k->enc == ENC_COUNTER) {
             strCounter *sc = k->v.ptr;
             regSet(&sc->r, ver, sc->view->buf, sc->view->len, NULL);
-        } else {
-            k->ver = ver;
         }
+        k->ver = ver;
     }
     dbTouched(d, k, ver);
 }
 
 static void unlinkKey(db *d, kv *k) {
-    if (k->hasExpire) {
-        expireEntry *e = (expireEntry *)dictUnlink(&d->expires, k->key, k->keylen);
-        free(e);
-    }
+    removeExpire(d, k);
     dictUnlink(&d->keys, k->key, k->keylen);
 }
 
+/* Takes a deleted key's value for its tombstone: the value emptied by an
+ * observed remove at ver (a counter's register, a set, a hash); returns its
+ * tombstone kind and leaves k holding nothing to free. */
+static int tombPayloadOf(kv *k, version ver, void **payload) {
+    int kind = TOMB_PLAIN;
+    *payload = NULL;
+    if (k->type == OBJ_SET && k->v.ptr) {
+        orsetClear(k->v.ptr, NULL);
+        kind = TOMB_SET;
+    } else if (k->type == OBJ_HASH && k->v.ptr) {
+        ormapClear(k->v.ptr, NULL);
+        kind = TOMB_HASH;
+    } else if (k->type == OBJ_STRING && k->enc == ENC_COUNTER) {
+        strCounter *sc = k->v.ptr;
+        reg *r = malloc(sizeof(*r));
+        if (!r) abort();
+        regDelete(&sc->r, ver, NULL);
+        *r = sc->r;
+        svalFree(sc->view);
+        free(sc);
+        *payload = r;
+        k->type = OBJ_STRING;
+        k->enc = ENC_INT;
+        k->v.ptr = NULL;
+        return TOMB_REG;
+    } else {
+        return TOMB_PLAIN;
+    }
+    *payload = k->v.ptr;
+    k->type = OBJ_STRING;
+    k->enc = ENC_INT;
+    k->v.ptr = NULL;
+    return kind;
+}
+
+/* The stamp a tombstone is seen at: past every version this node knows. */
+static uint64_t seenNow(void) { return server.clock.last; }
+
 void dbDelete(db *d, kv *k, version ver) {
     unlinkKey(d, k);
-    tombsRecord(&d->tombs, k->key, k->keylen, ver);
-    dbKeyChanged(d, k->key, k->keylen, NULL, ver);
+    void *payload;
+    int kind = tombPayloadOf(k, ver, &payload);
+    tombsRecord(&d->tombs, k->key, k->keylen, ver, seenNow(), kind, payload);
+    dbKeyChanged(d, k->key, k->keylen, NULL, k->mhash, ver);
     freeValue(k);
     free(k);
+}
+
+void *dbTombPayload(db *d, const char *key, size_t len, int kind) {
+    if (dictSize(&d->tombs) == 0) return NULL;
+    return tombsTakePayload(tombsFind(&d->tombs, key, len), kind);
+}
+
+void dbSeedFromTomb(db *d, kv *k, version v) {
+    if (dictSize(&d->tombs) == 0) return;
+    if (k->type == OBJ_SET) {
+        orset *seed = dbTombPayload(d, k->key, k->keylen, TOMB_SET);
+        if (!seed) return;
+        orsetIter it;
+        const char *m;
+        size_t len;
+        orsetIterInit(&it, k->v.ptr);
+        while (orsetIterNext(&it, &m, &len)) orsetAdd(seed, server.nodeId, m, len, NULL);
+        orsetFree(k->v.ptr);
+        k->v.ptr = seed;
+    } else if (k->type == OBJ_HASH) {
+        ormap *seed = dbTombPayload(d, k->key, k->keylen, TOMB_HASH);
+        if (!seed) return;
+        ormapIter it;
+        const char *f;
+        size_t flen;
+        ormapIterInit(&it, k->v.ptr);
+        while (ormapIterNext(&it, &f, &flen)) {
+            char buf[5200];
+            size_t vlen;
+            const char *val = ormapGet(k->v.ptr, f, flen, buf, &vlen);
+            ormapSet(seed, server.nodeId, v, f, flen, val, vlen, NULL);
+        }
+        ormapFree(k->v.ptr);
+        k->v.ptr = seed;
+    } else if (k->type == OBJ_STRING) {
+        reg *seed = dbTombPayload(d, k->key, k->keylen, TOMB_REG);
+        if (!seed) return;
+        char buf[24];
+        size_t len;
+        const char *p = kvStringView(k, buf, &len);
+        sval *view = svalNew(p, len);
+        freeValue(k);
+        strCounter *sc = calloc(1, sizeof(*sc));
+        if (!sc) abort();
+        sc->r = *seed;
+        free(seed);
+        regSet(&sc->r, v, view->buf, view->len, NULL);
+        sc->view = view;
+        k->type = OBJ_STRING;
+        k->enc = ENC_COUNTER;
+        k->v.ptr = sc;
+    }
 }
 
 int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
@@ -186,7 +287,7 @@ int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
 
 tombstone *dbFindTombstone(db *d, const char *key, size_t len) { return tombsFind(&d->tombs, key, len); }
 
-size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max) { return tombsCollect(&d->tombs, ackedStamp, max); }
+size_t dbCollectTombstones(db *d, uint64_t syncedStamp, size_t max) { return tombsCollect(&d->tombs, syncedStamp, max); }
 
 long long dbTotalTombstones(void) {
     long long n = 0;
@@ -202,9 +303,12 @@ void setExpire(db *d, kv *k, int64_t when, version ver) {
         e = malloc(sizeof(*e));
         if (!e) abort();
         e->k = k;
+        e->when = 0;
         dictAdd(&d->expires, &e->link);
         k->hasExpire = 1;
     }
+    if (e->when == -1) d->persisted--;
+    if (when == -1) d->persisted++;
     e->when = when;
     e->ver = ver;
 }
@@ -212,9 +316,12 @@ void setExpire(db *d, kv *k, int64_t when, version ver) {
 int removeExpire(db *d, kv *k) {
     if (!k->hasExpire) return 0;
     expireEntry *e = (expireEntry *)dictUnlink(&d->expires, k->key, k->keylen);
-    free(e);
     k->hasExpire = 0;
-    return e != NULL;
+    if (!e) return 0;
+    int real = e->when != -1;
+    if (!real) d->persisted--;
+    free(e);
+    return real;
 }
 
 typedef struct expireSample {
@@ -228,7 +335,7 @@ static void sampleExpire(dictLink *l, void *ctx) {
     expireSample *s = ctx;
     expireEntry *e = (expireEntry *)l;
     s->sampled++;
-    if (e->when <= server.mstime && s->nexpired < 64) s->expired[s->nexpired++] = e->k;
+    if (e->when >= 0 && e->when <= server.mstime && s->nexpired < 64) s->expired[s->nexpired++] = e->k;
 }
 
 /* Like Redis's active expiry: walk each db's deadlines with a SCAN cursor,
@@ -291,8 +398,10 @@ typedef struct flushCtx {
 static void flushOne(dictLink *l, void *ctx) {
     flushCtx *f = ctx;
     kv *k = (kv *)l;
-    tombsRecord(&f->d->tombs, k->key, k->keylen, f->ver);
-    dbKeyChanged(f->d, k->key, k->keylen, NULL, f->ver);
+    void *payload;
+    int kind = tombPayloadOf(k, f->ver, &payload);
+    tombsRecord(&f->d->tombs, k->key, k->keylen, f->ver, seenNow(), kind, payload);
+    dbKeyChanged(f->d, k->key, k->keylen, NULL, k->mhash, f->ver);
 }
 
 static long long emptyOne(db *d, version ver) {
@@ -309,6 +418,7 @@ static long long emptyOne(db *d, version ver) {
     dictClear(&d->keys, freeKvNode, NULL);
     d->avgTtl = 0;
     d->expiresCursor = 0;
+    d->persisted = 0;
     return n;
 }
 
@@ -332,6 +442,7 @@ int dbSwap(int a, int b) {
     x->keys = y->keys; x->expires = y->expires; x->tombs = y->tombs;
     y->keys = tk; y->expires = te; y->tombs = tt;
     long long ta = x->avgTtl; x->avgTtl = y->avgTtl; y->avgTtl = ta;
+    long long tp = x->persisted; x->persisted = y->persisted; y->persisted = tp;
     x->expiresCursor = y->expiresCursor = 0;
     touchAllWatchedKeysInDb(x, y);
     touchAllWatchedKeysInDb(y, x);
@@ -346,7 +457,7 @@ long long dbTotalKeys(void) {
 
 long long dbTotalExpires(void) {
     long long n = 0;
-    for (int i = 0; i < ndbs; i++) n += (long long)dictSize(&dbs[i].expires);
+    for (int i = 0; i < ndbs; i++) n += (long long)dictSize(&dbs[i].expires) - dbs[i].persisted;
     return n;
 }
 

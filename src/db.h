@@ -37,9 +37,11 @@ typedef struct kv {
     uint32_t type : 4;
     uint32_t enc : 4;
     uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
-    uint32_t keylen : 30;
+    uint32_t keylen : 29;
     uint32_t hasExpire : 1;
     uint32_t editedInPlace : 1;   /* string bytes edited by SETRANGE/APPEND/SETBIT...: OBJECT ENCODING says raw */
+    uint32_t merkleDirty : 1;     /* queued for its Merkle contribution (sync.c) */
+    uint64_t mhash;               /* its contribution to the Merkle tree now, 0 = none (sync.c owns it) */
     union {
         int64_t i;
         sval *s;
@@ -49,10 +51,15 @@ typedef struct kv {
 } kv;
 
 
+/* A key's deadline.  when = -1 marks "no deadline, written at ver" (PERSIST,
+ * or a merge whose winning side had none): the key then has hasExpire set
+ * but getExpire() says -1, so that the removal keeps its version against an
+ * older deadline still held by a peer.  Such markers are not counted as keys
+ * with an expire and are never expired. */
 typedef struct expireEntry {
     dictLink link;
     kv *k;
-    int64_t when;               /* absolute unix time in ms */
+    int64_t when;               /* absolute unix time in ms, -1 = persisted marker */
     version ver;                /* the deadline is an LWW attribute */
 } expireEntry;
 
@@ -64,6 +71,7 @@ typedef struct db {
     dict watched;               /* key -> clients WATCHing it (multi.c) */
     long long avgTtl;
     uint64_t expiresCursor;
+    long long persisted;        /* expireEntry markers with when = -1 */
 } db;
 
 void dbInitAll(int count);
@@ -92,8 +100,19 @@ void dbWritten(db *d, kv *k, version ver);
 /* A CRDT operation was applied to k's value (counter, set, hash), or only its
  * deadline changed: feeds the change hook without a base write. */
 void dbTouched(db *d, kv *k, version ver);
-/* Deletes k and leaves a tombstone at ver. */
+/* Deletes k and leaves a tombstone at ver.  For a counter, set or hash the
+ * tombstone keeps the value emptied by an observed remove (crdt_key.h). */
 void dbDelete(db *d, kv *k, version ver);
+/* Hands the payload of key's tombstone (kind TOMB_REG/SET/HASH) to a key
+ * being re-created, so that its dots and totals continue the deleted ones;
+ * NULL if there is none of that kind. */
+void *dbTombPayload(db *d, const char *key, size_t len, int kind);
+/* A key was just created (or a string base-written) with its value in
+ * place, at version v: if a tombstone of its kind remains, the value is
+ * rebuilt on top of the tombstone's payload, so that the new incarnation
+ * observes the old one (its members, fields and totals are removed wherever
+ * the old value is still held) and never reuses its dots. */
+void dbSeedFromTomb(db *d, kv *k, version v);
 /* Deletes by name; returns 1 if the key existed (and was not expired). */
 int dbDeleteKey(db *d, const char *key, size_t len, version ver);
 /* Releases a value's memory according to its type (no tombstone, no hook). */
@@ -122,9 +141,13 @@ const char *kvEncodingName(const kv *k);
 
 /* Expiry (ms since epoch). */
 int64_t getExpire(db *d, const kv *k);         /* -1 if none */
-/* Sets k's deadline, written at version ver (the deadline is an LWW attribute). */
+/* Sets k's deadline, written at version ver (the deadline is an LWW attribute).
+ * when = -1 records "no deadline" at ver (see expireEntry). */
 void setExpire(db *d, kv *k, int64_t when, version ver);
+/* Drops k's deadline (and any marker); returns 1 if it had a real deadline. */
 int removeExpire(db *d, kv *k);
+/* The deadline with its version: a real one, a marker, or none written at k->ver. */
+keyDeadline getDeadline(db *d, const kv *k);
 int keyIsExpired(db *d, const kv *k);
 /* Active expiry: samples keys with deadlines, a bounded slice per call. */
 void activeExpireCycle(int64_t budgetUs);
@@ -137,16 +160,22 @@ long long dbTotalExpires(void);
 kv *dbRandomKey(db *d);
 void dbCron(void);                            /* incremental rehash, shrink */
 
-/* The one change hook: every key change ends here. */
-void dbKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver);
-/* Registered observers of dbKeyChanged (WATCH today; Merkle tree, peers later). */
-typedef void (*keyChangeObserver)(db *d, const char *key, size_t len, const kv *k, version ver);
+/* The one change hook: every key change ends here.  k is the key after the
+ * change (NULL once deleted); prevMerkle is the contribution the key had in
+ * the Merkle tree before it (kv.mhash), which the tree must take back. */
+void dbKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver);
+/* Registered observers of dbKeyChanged: WATCH (multi.c), the Merkle tree and
+ * the peer stream (sync.c). */
+typedef void (*keyChangeObserver)(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver);
 void dbAddObserver(keyChangeObserver fn);
+/* 1 while changes being applied come from a peer (sync.c sets it), so that
+ * they are not streamed back. */
+extern int dbApplyingRemote;
 
-/* Tombstones: collected once every known peer has acknowledged a version at
- * or past them.  ackedStamp is that minimum over peers (UINT64_MAX with no
- * peers).  Returns how many were collected; at most `max` per call. */
-size_t dbCollectTombstones(db *d, uint64_t ackedStamp, size_t max);
+/* Tombstones: collected once every known peer has synced past them.
+ * syncedStamp is that minimum over peers (UINT64_MAX with no peers).
+ * Returns how many were collected; at most `max` per call. */
+size_t dbCollectTombstones(db *d, uint64_t syncedStamp, size_t max);
 tombstone *dbFindTombstone(db *d, const char *key, size_t len);
 long long dbTotalTombstones(void);
 

@@ -294,8 +294,10 @@ void pexpiretimeCommand(client *c) { ttlGeneric(c, 3); }
 void persistCommand(client *c) {
     arg *key = &c->argv[1];
     kv *k = lookupKeyWrite(c->db, key->p, key->len);
-    if (k && removeExpire(c->db, k)) {
-        dbTouched(c->db, k, nextVersion());
+    if (k && getExpire(c->db, k) != -1) {
+        version v = nextVersion();
+        setExpire(c->db, k, -1, v);     /* "no deadline" keeps its version (db.h) */
+        dbTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
         addReplyLongLong(c, 1);
     } else {
@@ -359,6 +361,7 @@ static kv *copyValueTo(db *d, const arg *to, kv *src, int64_t expire, int steal)
     }
     k->ver = v;
     k->editedInPlace = src->editedInPlace;
+    if (k->type != OBJ_STRING) dbSeedFromTomb(d, k, v);   /* strings: in dbWritten */
     if (expire != -1) setExpire(d, k, expire, v);
     dbWritten(d, k, v);
     return k;

@@ -52,8 +52,8 @@ static void touchWatchedKey(db *d, const char *key, size_t len) {
     for (int i = 0; i < wk->nclients; i++) wk->clients[i]->flags |= CLIENT_DIRTY_CAS;
 }
 
-static void onKeyChanged(db *d, const char *key, size_t len, const kv *k, version ver) {
-    (void)k; (void)ver;
+static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {
+    (void)k; (void)prevMerkle; (void)ver;
     touchWatchedKey(d, key, len);
 }
 

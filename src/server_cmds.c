@@ -255,7 +255,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
             uint64_t keys = dictSize(&d->keys);
             if (!keys) continue;
             sbPrintf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", i, (unsigned long long)keys,
-                     (unsigned long long)dictSize(&d->expires), d->avgTtl);
+                     (unsigned long long)(dictSize(&d->expires) - (uint64_t)d->persisted), d->avgTtl);
         }
     }
 }

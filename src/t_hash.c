@@ -54,6 +54,7 @@ static kv *hashCreate(client *c, const arg *key, version v) {
     k->enc = ENC_CRDT;
     k->v.ptr = ormapNew();
     k->ver = v;
+    dbSeedFromTomb(c->db, k, v);
     return k;
 }
 

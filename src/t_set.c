@@ -44,6 +44,7 @@ static kv *setCreate(db *d, const arg *key, orset *s, version v) {
     k->enc = ENC_CRDT;
     k->v.ptr = s ? s : orsetNew();
     k->ver = v;
+    dbSeedFromTomb(d, k, v);
     return k;
 }
 

@@ -227,8 +227,10 @@ void getexCommand(client *c) {
         setExpire(c->db, k, when, v);
         dbTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
-    } else if ((flags & SET_PERSIST) && removeExpire(c->db, k)) {
-        dbTouched(c->db, k, nextVersion());
+    } else if ((flags & SET_PERSIST) && getExpire(c->db, k) != -1) {
+        version v = nextVersion();
+        setExpire(c->db, k, -1, v);
+        dbTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
     }
 }
@@ -382,6 +384,7 @@ static strCounter *counterFor(client *c, kv **kp, const arg *key, version v) {
     if (!*kp) {
         *kp = dbCreate(c->db, key->p, key->len, OBJ_STRING);
         (*kp)->ver = v;
+        dbSeedFromTomb(c->db, *kp, v);   /* a deleted counter's totals continue */
     }
     return kvCounter(*kp);
 }

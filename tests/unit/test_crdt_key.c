@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -44,19 +45,19 @@ static void test_tombstones_record_keep_later(void **state) {
     (void)state;
     dict t;
     tombsInit(&t);
-    tombsRecord(&t, "k", 1, V(100, 1));
-    tombsRecord(&t, "k", 1, V(50, 2));
+    tombsRecord(&t, "k", 1, V(100, 1), V(100, 1).stamp, TOMB_PLAIN, NULL);
+    tombsRecord(&t, "k", 1, V(50, 2), V(50, 2).stamp, TOMB_PLAIN, NULL);
     tombstone *ts = tombsFind(&t, "k", 1);
     assert_non_null(ts);
     assert_int_equal(ts->ver.stamp, 100);
-    tombsRecord(&t, "k", 1, V(150, 2));
+    tombsRecord(&t, "k", 1, V(150, 2), V(150, 2).stamp, TOMB_PLAIN, NULL);
     assert_int_equal(tombsFind(&t, "k", 1)->ver.stamp, 150);
     tombsForget(&t, "k", 1);
     assert_null(tombsFind(&t, "k", 1));
     tombsClear(&t);
 }
 
-/* Collection drops exactly the tombstones at or below the acknowledged
+/* Collection drops exactly the tombstones seen before the synced
  * stamp, at most `max` per call, and never a newer one. */
 static void test_tombstone_collection(void **state) {
     (void)state;
@@ -65,12 +66,12 @@ static void test_tombstone_collection(void **state) {
     char key[32];
     for (int i = 1; i <= 1000; i++) {
         int n = snprintf(key, sizeof(key), "key:%d", i);
-        tombsRecord(&t, key, (size_t)n, V((uint64_t)i, 7));
+        tombsRecord(&t, key, (size_t)n, V((uint64_t)i, 7), (uint64_t)i, TOMB_PLAIN, NULL);
     }
     assert_int_equal(dictSize(&t), 1000);
     assert_int_equal(tombsCollect(&t, 0, 10000), 0);          /* nobody acked anything */
-    assert_int_equal(tombsCollect(&t, 300, 100), 100);        /* bounded per call */
-    assert_int_equal(tombsCollect(&t, 300, 10000), 200);
+    assert_int_equal(tombsCollect(&t, 301, 100), 100);        /* bounded per call */
+    assert_int_equal(tombsCollect(&t, 301, 10000), 200);
     assert_int_equal(dictSize(&t), 700);
     for (int i = 1; i <= 1000; i++) {
         int n = snprintf(key, sizeof(key), "key:%d", i);
@@ -82,6 +83,44 @@ static void test_tombstone_collection(void **state) {
     tombsClear(&t);
 }
 
+/* A set's tombstone keeps the emptied set: two deletes of one key merge their
+ * contexts, a later plain delete replaces the payload, and a re-created key
+ * takes the payload (once) so that its dots continue the old ones. */
+static void test_tombstone_payloads(void **state) {
+    (void)state;
+    dict t;
+    tombsInit(&t);
+    orset *a = orsetNew(), *b = orsetNew();
+    orsetAdd(a, 1, "x", 1, NULL);
+    orsetAdd(b, 2, "y", 1, NULL);
+    orsetClear(a, NULL);
+    orsetClear(b, NULL);
+    tombsRecord(&t, "k", 1, V(10, 1), 10, TOMB_SET, a);
+    tombsRecord(&t, "k", 1, V(5, 2), 12, TOMB_SET, b);
+    tombstone *ts = tombsFind(&t, "k", 1);
+    assert_int_equal(ts->ver.stamp, 10);
+    assert_int_equal(ts->seen, 12);
+    assert_int_equal(ts->kind, TOMB_SET);
+    const ccontext *cc = orsetContext(ts->payload);
+    assert_int_equal(ccMax(cc, 1), 1);
+    assert_int_equal(ccMax(cc, 2), 1);
+    assert_null(tombsTakePayload(ts, TOMB_HASH));
+    orset *s = tombsTakePayload(ts, TOMB_SET);
+    assert_non_null(s);
+    assert_null(tombsTakePayload(ts, TOMB_SET));
+    orsetAdd(s, 1, "z", 1, NULL);          /* the new incarnation's dot follows the old */
+    assert_int_equal(ccMax(orsetContext(s), 1), 2);
+    orsetFree(s);
+    /* a later delete of another kind replaces what an earlier one kept */
+    reg *r = malloc(sizeof(*r));
+    regInit(r);
+    tombsRecord(&t, "k", 1, V(20, 1), 20, TOMB_REG, r);
+    assert_int_equal(tombsFind(&t, "k", 1)->kind, TOMB_REG);
+    tombsRecord(&t, "k", 1, V(30, 1), 30, TOMB_PLAIN, NULL);
+    assert_int_equal(tombsFind(&t, "k", 1)->kind, TOMB_PLAIN);
+    tombsClear(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type_clash_later_creation_wins),
@@ -89,6 +128,7 @@ int main(void) {
         cmocka_unit_test(test_deadline_lww),
         cmocka_unit_test(test_tombstones_record_keep_later),
         cmocka_unit_test(test_tombstone_collection),
+        cmocka_unit_test(test_tombstone_payloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
