@@ -973,4 +973,64 @@ static inline void hSleepMs(int ms) {
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
+/* ------------------------------------------------------------------ */
+/* Restarts                                                             */
+
+/* Starts s's binary again on s's own port, once s has died or been killed
+ * and reaped (a crash-and-restart test): argv is bin --port P --bind
+ * 127.0.0.1 followed by extra (NULL-terminated, or NULL), nothing else, so
+ * the caller passes every flag it wants.  The new process logs to a fresh
+ * file and stays in hServers, so the usual cleanup covers it.  What the dead
+ * process left on the port can refuse the bind for a moment: a start that
+ * exits is retried for 5 s.  Returns 0 once it serves, -1 (log printed) if it
+ * does not come up. */
+static inline int hRestartServer(hserver *s, const char *const *extra) {
+    static int restarts;
+    if (!hServerReaped(s)) return -1;
+    char portStr[16];
+    snprintf(portStr, sizeof(portStr), "%d", s->port);
+    const char *argv[64];
+    int argc = 0;
+    argv[argc++] = s->bin;
+    argv[argc++] = "--port";
+    argv[argc++] = portStr;
+    argv[argc++] = "--bind";
+    argv[argc++] = "127.0.0.1";
+    for (int i = 0; extra && extra[i] && argc < 63; i++) argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    long long deadline = hNowMs() + 5000;
+    do {
+        snprintf(s->log, sizeof(s->log), "%s/server-%d-restart%d.log", hTmpDir, s->port, ++restarts);
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0) hBail("fork failed");
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+                close(fd);
+            }
+            int devnull = open("/dev/null", O_RDONLY);
+            if (devnull >= 0) dup2(devnull, 0);
+            if (chdir(hTmpDir) != 0) _exit(126);
+            execv(argv[0], (char *const *)argv);
+            _exit(127);
+        }
+        s->pid = pid;
+        s->exited = 0;
+        if (hWaitReady(s, 10000) == 0) return 0;
+        if (!hServerReaped(s)) { /* up but not serving: no point retrying */
+            kill(pid, SIGKILL);
+            waitpid(pid, &s->status, 0);
+            s->exited = 1;
+            break;
+        }
+        hSleepMs(100);
+    } while (hNowMs() < deadline);
+    hPrintLogTail(s);
+    return -1;
+}
+
 #endif
