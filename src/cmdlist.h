@@ -153,6 +153,9 @@ void configHelpCommand(client *c);
 void memoryUsageCommand(client *c);
 void memoryHelpCommand(client *c);
 void waitCommand(client *c);
+void replicaofCommand(client *c);
+void roleCommand(client *c);
+void peerCommand(client *c);
 void lolwutCommand(client *c);
 void readonlyCommand(client *c);
 

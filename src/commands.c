@@ -249,6 +249,10 @@ static command table[] = {
     CMD("shutdown", shutdownCommand, -1, A | S | L | T | CMD_NO_MULTI | CMD_ALLOW_BUSY, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     CONTAINER("slowlog", -2, 0, "@slow", "server", "2.2.12", "A container for slow log commands.", slowlogSubs),
     CMD("time", timeCommand, 1, L | T | F, "@fast", 0, 0, 0, "server", "2.6.0", "Returns the server time."),
+    CMD("replicaof", replicaofCommand, 3, A | S | T, "@admin @slow @dangerous", 0, 0, 0, "server", "5.0.0", "Configures a server as replica of another, or promotes it to a master."),
+    CMD("slaveof", replicaofCommand, 3, A | S | T, "@admin @slow @dangerous", 0, 0, 0, "server", "1.0.0", "Sets a Redis server as a replica of another, or promotes it to being a master."),
+    CMD("role", roleCommand, 1, S | L | T | F, "@admin @fast @dangerous", 0, 0, 0, "server", "2.8.12", "Returns the replication role."),
+    CMD("peer", peerCommand, -2, A | S | L | T | CMD_NO_MULTI, "@admin @slow @dangerous", 0, 0, 0, "server", "7.0.0", "lattice: what peers send each other (handshake, deltas, anti-entropy)."),
     CMD("wait", waitCommand, 3, S, "@slow @connection", 0, 0, 0, "generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."),
     END
 };

@@ -142,7 +142,10 @@ static configEntry table[] = {
     {"shutdown-on-sigterm", NULL, T_INERT, 0, NULL, 0, 0, "default", NULL, NULL},
     {"tls-port", NULL, T_INERT, 0, NULL, 0, 0, "0", NULL, NULL},
     {"cluster-port", NULL, T_INERT, IMMUTABLE, NULL, 0, 0, "0", NULL, NULL},
-    {"anti-entropy-interval-ms", NULL, T_INERT, 0, NULL, 0, 0, "1000", NULL, NULL},
+    {"anti-entropy-interval-ms", NULL, T_INT, 0, &cfg.antiEntropyIntervalMs, 10, LL_MAX, "1000", NULL, NULL},
+    {"peer-heartbeat-ms", NULL, T_INT, 0, &cfg.peerHeartbeatMs, 10, LL_MAX, "500", NULL, NULL},
+    {"peer-timeout-ms", NULL, T_INT, 0, &cfg.peerTimeoutMs, 50, LL_MAX, "3000", NULL, NULL},
+    {"peer-output-limit", NULL, T_MEM, 0, &cfg.peerOutputLimit, 1024 * 1024, LL_MAX, "256mb", NULL, NULL},
     {"jemalloc-bg-thread", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},
     {"lua-replicate-commands", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},
     {"propagation-error-behavior", NULL, T_INERT, 0, NULL, 0, 0, "ignore", NULL, NULL},
@@ -293,6 +296,11 @@ void configInitDefaults(void) {
         }
         freeArgs(parts, lens, n);
     }
+}
+
+const char *configInertValue(const char *name) {
+    configEntry *e = findEntry(name);
+    return e && e->type == T_INERT && e->inert ? e->inert : "";
 }
 
 int configApply(const char *name, char **argv, int argc, char *err, size_t errlen) {

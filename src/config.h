@@ -31,6 +31,10 @@ struct config {
     long long slowlogMaxLen;
     long long hz;
     long long maxClockSkewMs;
+    long long antiEntropyIntervalMs;  /* peers compare Merkle trees this often */
+    long long peerHeartbeatMs;        /* a peer link is pinged this often */
+    long long peerTimeoutMs;          /* a link silent this long is down */
+    long long peerOutputLimit;        /* bytes queued to a peer before the link is dropped */
     long long maxmemory;
     int daemonize;
     char *pidfile;
@@ -50,6 +54,8 @@ int configLoadText(const char *text, char *err, size_t errlen);
 int configLoadFile(const char *path, char *err, size_t errlen);
 /* Applies one directive with its arguments. Returns 0 or -1 with err set. */
 int configApply(const char *name, char **argv, int argc, char *err, size_t errlen);
+/* The current text of a setting lattice keeps as given (e.g. "replicaof"), "" if unset. */
+const char *configInertValue(const char *name);
 
 
 #endif

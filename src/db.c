@@ -55,6 +55,7 @@ void dbAddObserver(keyChangeObserver fn) {
 }
 
 int dbApplyingRemote;
+void (*dbSwapHook)(void);
 
 /* The one change hook. */
 void dbKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {
@@ -446,6 +447,7 @@ int dbSwap(int a, int b) {
     x->expiresCursor = y->expiresCursor = 0;
     touchAllWatchedKeysInDb(x, y);
     touchAllWatchedKeysInDb(y, x);
+    if (dbSwapHook) dbSwapHook();
     return 0;
 }
 

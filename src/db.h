@@ -171,6 +171,9 @@ void dbAddObserver(keyChangeObserver fn);
 /* 1 while changes being applied come from a peer (sync.c sets it), so that
  * they are not streamed back. */
 extern int dbApplyingRemote;
+/* Called after SWAPDB exchanged two databases' contents (sync.c rebuilds
+ * its tree, whose hashes include the db). */
+extern void (*dbSwapHook)(void);
 
 /* Tombstones: collected once every known peer has synced past them.
  * syncedStamp is that minimum over peers (UINT64_MAX with no peers).

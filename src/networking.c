@@ -517,8 +517,13 @@ static void processPendingInput(void) {
 }
 
 /* Before the loop waits again: run what was read, then write the replies. */
+static void (*beforeFlush)(void);
+
+void netSetBeforeFlush(void (*fn)(void)) { beforeFlush = fn; }
+
 static void beforeSleep(struct ev_loop *loop, ev_prepare *w, int revents) {
     processPendingInput();
+    if (beforeFlush) beforeFlush();
     flushPending(loop, w, revents);
 }
 

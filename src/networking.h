@@ -72,6 +72,7 @@ typedef struct client {
     char addr[64], laddr[64];
     int64_t ctime, lastinteraction;    /* seconds */
     uint64_t totalCommands;
+    uint64_t peerId;               /* a peer's link (it said PEER HELLO): its node id; 0 otherwise */
 
     struct multiState *mstate;     /* MULTI queue, NULL when not in MULTI */
     struct watched *watched;       /* keys under WATCH */
@@ -95,6 +96,9 @@ client *createFakeClient(void);
 void clientResumeReading(client *c);
 int clientHasPendingOutput(const client *c);
 void netFlushAll(void);          /* write pending output now (SHUTDOWN, DEBUG) */
+/* fn runs once per loop iteration after the commands read in it ran and
+ * before replies are written (sync.c ships the iteration's changes there). */
+void netSetBeforeFlush(void (*fn)(void));
 client *clientList(void);        /* head of the list of all clients */
 uint64_t clientCount(void);
 client *currentClient(void);

@@ -8,7 +8,9 @@
 #include "introspect.h"
 #include "multi.h"
 #include "networking.h"
+#include "peer.h"
 #include "pubsub.h"
+#include "sync.h"
 #include "util.h"
 
 #include <errno.h>
@@ -133,8 +135,7 @@ static void cron(struct ev_loop *loop, ev_timer *w, int revents) {
     closeTimedoutClients();
     pauseCron();
     dbCron();
-    /* No peers yet: every known peer (none) has acknowledged everything. */
-    for (int i = 0; i < dbCount(); i++) dbCollectTombstones(dbAt(i), UINT64_MAX, 10000);
+    syncCron();
     size_t mem = usedMemory();
     if (mem > server.statPeakMemory) server.statPeakMemory = mem;
     double interval = 1.0 / (double)(cfg.hz ? cfg.hz : 10);
@@ -251,6 +252,7 @@ int main(int argc, char **argv) {
     pubsubInit();
     slowlogInit();
     netInit();
+    syncInit();
 
     char err[512];
     for (int i = 0; i < cfg.bindCount; i++) {
@@ -285,6 +287,7 @@ int main(int argc, char **argv) {
     serverLog(LL_NOTICE, "lattice %s starting, node id %016llx, port %d", LATTICE_OWN_VERSION,
               (unsigned long long)server.nodeId, cfg.port);
     serverLog(LL_NOTICE, "Ready to accept connections tcp");
+    peerInit();                 /* replicaof from the config or command line */
 
     ev_run(server.loop, 0);
 

@@ -6,6 +6,7 @@
 #include "db.h"
 #include "introspect.h"
 #include "networking.h"
+#include "peer.h"
 #include "pubsub.h"
 #include "server.h"
 #include "util.h"
@@ -179,7 +180,9 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "dump_payload_sanitizations:0\r\ntotal_reads_processed:%llu\r\ntotal_writes_processed:%llu\r\n"
                  "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n"
                  "client_query_buffer_limit_disconnections:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
-                 "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntombstones:%lld\r\n",
+                 "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntombstones:%lld\r\n"
+                 "peer_deltas_sent:%llu\r\npeer_deltas_received:%llu\r\npeer_bytes_sent:%llu\r\n"
+                 "peer_bytes_received:%llu\r\nanti_entropy_rounds:%llu\r\nanti_entropy_keys_repaired:%llu\r\n",
                  (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
                  (unsigned long long)s->netInputBytes, (unsigned long long)s->netOutputBytes,
                  (unsigned long long)s->rejectedConn, (unsigned long long)s->expiredkeys,
@@ -188,12 +191,21 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  pubsubTotalChannels(), pubsubTotalPatterns(), pubsubTotalShardChannels(), (unsigned long long)s->unexpectedErrorReplies,
                  (unsigned long long)s->totalErrorReplies, (unsigned long long)s->totalReadsProcessed,
                  (unsigned long long)s->totalWritesProcessed, (unsigned long long)s->clientQbufLimitDisconnections,
-                 (unsigned long long)s->clientOutbufLimitDisconnections, dbTotalTombstones());
+                 (unsigned long long)s->clientOutbufLimitDisconnections, dbTotalTombstones(),
+                 (unsigned long long)peerStat.deltasSent, (unsigned long long)peerStat.deltasReceived,
+                 (unsigned long long)peerStat.bytesSent, (unsigned long long)peerStat.bytesReceived,
+                 (unsigned long long)peerStat.aeRounds, (unsigned long long)peerStat.aeKeysRepaired);
     }
     if (wants("replication", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
-        sbPrintf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nconnected_peers:0\r\n"
-                 "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+        sbPrintf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nconnected_peers:%d\r\n", peerOnlineCount());
+        int n = 0;
+        for (peer *p = peerList(); p; p = p->next, n++) {
+            long long lag = p->state == PEER_ONLINE ? (long long)(server.mstime - p->lastRecvMs) : (long long)(server.mstime - p->downSinceMs);
+            sbPrintf(b, "peer%d:id=%016llx,addr=%s:%d,state=%s,lag_ms=%lld\r\n", n, (unsigned long long)p->id,
+                     p->host, p->port, peerStateName(p->state), lag < 0 ? 0 : lag);
+        }
+        sbPrintf(b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
                  "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
                  "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
                  "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",

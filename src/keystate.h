@@ -1,0 +1,53 @@
+/* keystate.h - a key's whole replicated state as bytes, and the merge of such
+ * bytes into the keyspace: what peers ship, both as streamed deltas and as
+ * anti-entropy repairs.
+ *
+ * A record names (db, key) and carries either a live value - its type, the
+ * version that created the incarnation, its deadline with that deadline's
+ * version, and the CRDT state (or, for a set or hash, a delta of it) - or a
+ * tombstone with what it kept of the deleted value.  Applying a record is a
+ * join with the local state (SPEC "Data semantics"):
+ *   - strings: the base is an LWW register, counters merge as crdt_reg;
+ *   - sets and hashes merge as crdt_orset / crdt_ormap (a delta the same way);
+ *   - a type clash keeps the incarnation created later;
+ *   - a tombstone removes what its delete observed (a counter's totals, a
+ *     set's or hash's context) and, for plain strings, anything older; a
+ *     write newer than the tombstone re-creates the key;
+ *   - the deadline is an LWW attribute of its own.
+ * So applying is idempotent and commutative, and replicas that have applied
+ * each other's records hold equal states.
+ *
+ * keystate.c talks to the keyspace only through db.h; it knows nothing of
+ * sockets or peers. */
+#ifndef LATTICE_KEYSTATE_H
+#define LATTICE_KEYSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt_codec.h"
+#include "db.h"
+
+/* Appends the record of the key's current state in d: its live value, else
+ * its tombstone.  Returns 0 (and appends nothing) if it has neither. */
+int keystateEncode(cbuf *b, db *d, const char *key, size_t len);
+/* Appends the record of live key k with delta (an orset for a set, an ormap
+ * for a hash) in place of its whole value. */
+void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta);
+
+/* Outcome of applying one record. */
+enum { KS_UNCHANGED = 0, KS_CHANGED = 1, KS_MALFORMED = -1, KS_REFUSED = -2 };
+/* Decodes one record from rd and merges it into the keyspace (the change
+ * hook runs with dbApplyingRemote set).  A record whose versions are too far
+ * ahead of the local clock is refused (KS_REFUSED) and the reader moves past
+ * it; on KS_MALFORMED the rest of the input cannot be trusted. */
+int keystateApply(creader *rd);
+
+/* The 64-bit contribution of live key k to the Merkle tree: a hash of its
+ * db, name and whole state (versions and CRDT metadata included), equal on
+ * replicas holding equal states and never 0. */
+uint64_t keystateHash(db *d, const kv *k);
+/* The same for a tombstone (leaf listings compare tombstones too). */
+uint64_t keystateTombHash(db *d, const tombstone *t);
+
+#endif

@@ -1,0 +1,707 @@
+/* sync.c - streaming local changes to peers and Merkle-tree anti-entropy.
+ *
+ * Streaming: db.c's change hook notes each changed key in the outbox; set and
+ * hash commands also hand their CRDT operations a delta accumulator
+ * (syncDeltaFor).  Once per loop iteration, after the commands ran, syncFlush
+ * encodes every noted key - its accumulated delta, or its whole state when a
+ * change was not captured as a delta, or its tombstone - into one batch sent
+ * as PEER DELTA to every online peer.  Changes applied from a peer are not
+ * noted (dbApplyingRemote), so nothing echoes.
+ *
+ * The Merkle tree (merkle.h): each live key contributes keystateHash() to the
+ * leaf given by the low bits of its name's hash.  The hook takes a changed
+ * key's old contribution out at once and queues the key; its new one is
+ * computed lazily, when a round needs the tree, so a burst of writes to one
+ * big set costs one digest.  Tombstones are not in the tree (a tombstone and
+ * no key at all look the same to a reader), but they are listed with the keys
+ * of a differing leaf, so a delete reaches a node still holding the value.
+ *
+ * Anti-entropy, driven on a link by the node with the smaller id: compare
+ * node hashes level by level from the root (PEER HASHES), list the keys of
+ * differing leaves in slices (PEER LEAVES), push our differing states (PEER
+ * MERGE) and fetch theirs (PEER GET).  A completed round tells both sides
+ * that the other had merged all they held when it began: the stamp tombstone
+ * collection waits for. */
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "crdt_codec.h"
+#include "crdt_ormap.h"
+#include "crdt_orset.h"
+#include "keystate.h"
+#include "merkle.h"
+#include "server.h"
+#include "util.h"
+
+#define BATCH_MAX (1024 * 1024)          /* bytes per PEER DELTA / MERGE / reply */
+#define LEAVES_PER_SLICE 256
+#define TOMB_COLLECT_PER_CRON 10000
+
+/* ---------- Merkle bookkeeping ---------- */
+
+static merkle *tree;
+static cbuf dirtyKeys;                   /* queued keys: varint db, bytes name */
+
+static uint32_t leafOf(const char *key, size_t len) { return merkleLeafFor(dictHashKey(key, len)); }
+
+static void queueDirty(db *d, kv *k) {
+    if (k->merkleDirty) return;
+    k->merkleDirty = 1;
+    cbufPutVarint(&dirtyKeys, (uint64_t)d->id);
+    cbufPutBytes(&dirtyKeys, k->key, k->keylen);
+}
+
+/* Brings every queued key's contribution into the tree. */
+static void merkleRefresh(void) {
+    if (!tree || dirtyKeys.len == 0) return;
+    creader r;
+    creaderInit(&r, dirtyKeys.p, dirtyKeys.len);
+    while (creaderLeft(&r) > 0) {
+        uint64_t dbid;
+        const char *key;
+        size_t len;
+        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len)) break;
+        db *d = dbAt((int)dbid);
+        kv *k = d ? dbFind(d, key, len) : NULL;
+        if (!k || !k->merkleDirty) continue;
+        k->merkleDirty = 0;
+        k->mhash = keystateHash(d, k);
+        merkleAdd(tree, leafOf(key, len), k->mhash);
+    }
+    dirtyKeys.len = 0;
+}
+
+static void rebuildTree(void) {
+    merkleClear(tree);
+    dirtyKeys.len = 0;
+    for (int i = 0; i < dbCount(); i++) {
+        db *d = dbAt(i);
+        dictIter it;
+        dictIterInit(&it, &d->keys);
+        dictLink *l;
+        while ((l = dictNext(&it))) {
+            kv *k = (kv *)l;
+            k->merkleDirty = 0;
+            k->mhash = keystateHash(d, k);
+            merkleAdd(tree, leafOf(k->key, k->keylen), k->mhash);
+        }
+        dictIterEnd(&it);
+    }
+}
+
+void syncActivate(void) {
+    if (tree) return;
+    tree = merkleNew();
+    int64_t start = ustime();
+    rebuildTree();
+    serverLog(LL_NOTICE, "Merkle tree built over %lld keys in %lld ms", dbTotalKeys(), (long long)(ustime() - start) / 1000);
+}
+
+/* ---------- the outbox ---------- */
+
+typedef struct outEntry {
+    dictLink link;
+    void *delta;                 /* orset * / ormap * accumulated, or NULL */
+    uint8_t deltaType;           /* OBJ_SET / OBJ_HASH */
+    uint8_t full;                /* some change was not captured: ship the whole state */
+    uint8_t captured;            /* the next change is covered by delta */
+    uint32_t namelen;            /* 4 bytes of db id, then the key */
+    char name[];
+} outEntry;
+
+static dict outbox;
+static outEntry **outOrder;
+static size_t outCount, outCap;
+
+static const char *outKeyOf(const dictLink *n, size_t *len) {
+    const outEntry *e = (const outEntry *)n;
+    *len = e->namelen;
+    return e->name;
+}
+
+static outEntry *outboxGet(db *d, const char *key, size_t len) {
+    char stackbuf[256];
+    size_t nlen = len + 4;
+    char *name = nlen <= sizeof(stackbuf) ? stackbuf : malloc(nlen);
+    if (!name) abort();
+    uint32_t id = (uint32_t)d->id;
+    memcpy(name, &id, 4);
+    memcpy(name + 4, key, len);
+    outEntry *e = (outEntry *)dictFind(&outbox, name, nlen);
+    if (!e) {
+        e = calloc(1, sizeof(*e) + nlen);
+        if (!e) abort();
+        e->namelen = (uint32_t)nlen;
+        memcpy(e->name, name, nlen);
+        dictAdd(&outbox, &e->link);
+        if (outCount == outCap) {
+            outCap = outCap ? outCap * 2 : 256;
+            outOrder = realloc(outOrder, outCap * sizeof(*outOrder));
+            if (!outOrder) abort();
+        }
+        outOrder[outCount++] = e;
+    }
+    if (name != stackbuf) free(name);
+    return e;
+}
+
+static void outEntryFree(outEntry *e) {
+    if (e->delta) {
+        if (e->deltaType == OBJ_SET) orsetFree(e->delta);
+        else ormapFree(e->delta);
+    }
+    free(e);
+}
+
+void *syncDeltaFor(db *d, kv *k) {
+    if (!peerStreaming() || (k->type != OBJ_SET && k->type != OBJ_HASH)) return NULL;
+    outEntry *e = outboxGet(d, k->key, k->keylen);
+    if (e->full) return NULL;
+    if (e->delta && e->deltaType != k->type) {
+        e->full = 1;
+        return NULL;
+    }
+    if (!e->delta) {
+        e->deltaType = (uint8_t)k->type;
+        e->delta = k->type == OBJ_SET ? (void *)orsetNew() : (void *)ormapNew();
+    }
+    e->captured = 1;
+    return e->delta;
+}
+
+static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {
+    (void)ver;
+    if (tree) {
+        if (prevMerkle) merkleRemove(tree, leafOf(key, len), prevMerkle);
+        if (k) {
+            k->mhash = 0;
+            queueDirty(d, k);
+        }
+    }
+    if (dbApplyingRemote || !peerStreaming()) return;
+    outEntry *e = outboxGet(d, key, len);
+    if (e->captured && k) e->captured = 0;
+    else e->full = 1;
+}
+
+static void sendBatch(const char *sub, cbuf *b) {
+    if (b->len == 0) return;
+    const char *argv[3] = {"PEER", sub, b->p};
+    size_t lens[3] = {4, strlen(sub), b->len};
+    peerBroadcast(3, argv, lens);
+    b->len = 0;
+}
+
+/* Ships this iteration's changes: one PEER DELTA batch (or a few, if large). */
+static void syncFlush(void) {
+    if (outCount == 0) return;
+    static cbuf batch;
+    if (peerStreaming()) {
+        for (size_t i = 0; i < outCount; i++) {
+            outEntry *e = outOrder[i];
+            uint32_t id;
+            memcpy(&id, e->name, 4);
+            db *d = dbAt((int)id);
+            const char *key = e->name + 4;
+            size_t len = e->namelen - 4;
+            kv *k = dbFind(d, key, len);
+            if (k && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
+            else if (!keystateEncode(&batch, d, key, len)) continue;
+            peerStat.deltasSent++;
+            if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
+        }
+        sendBatch("DELTA", &batch);
+    }
+    for (size_t i = 0; i < outCount; i++) {
+        dictUnlink(&outbox, outOrder[i]->name, outOrder[i]->namelen);
+        outEntryFree(outOrder[i]);
+    }
+    outCount = 0;
+    if (outCap > 4096) {
+        free(outOrder);
+        outOrder = NULL;
+        outCap = 0;
+    }
+    if (batch.cap > 4 * BATCH_MAX) {
+        cbufFree(&batch);
+        cbufInit(&batch);
+    }
+}
+
+/* ---------- applying what peers send ---------- */
+
+/* Applies a blob of records; returns how many changed something, or -1 if
+ * the blob is malformed. */
+static long applyRecords(const char *p, size_t len, uint64_t *received) {
+    creader r;
+    creaderInit(&r, p, len);
+    long changed = 0;
+    while (creaderLeft(&r) > 0) {
+        int rc = keystateApply(&r);
+        if (rc == KS_MALFORMED) return -1;
+        if (received) (*received)++;
+        if (rc == KS_CHANGED) changed++;
+    }
+    return changed;
+}
+
+static void malformed(client *c, peer *p, const char *what) {
+    serverLog(LL_WARNING, "Malformed %s from peer %s:%d: closing its link", what, p->host, p->port);
+    addReplyError(c, "ERR PEER: malformed payload");
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/* ---------- anti-entropy: the side that answers ---------- */
+
+static void putU32(cbuf *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) cbufPutByte(b, (uint8_t)(v >> (8 * i)));
+}
+static uint32_t getU32(const char *p) {
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+static uint64_t getU64(const char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+/* PEER HASHES <level> <u32 indices>: our node hashes at those indices. */
+static void hashesCommand(client *c, peer *p) {
+    long long level;
+    if (c->argc != 4 || !string2ll(c->argv[2].p, c->argv[2].len, &level) || level < 0 || level > MERKLE_DEPTH ||
+        c->argv[3].len % 4) {
+        malformed(c, p, "PEER HASHES");
+        return;
+    }
+    if (level == 0) p->aeRoundSeen = hlcNow(&server.clock, (uint64_t)server.mstime);
+    merkleRefresh();
+    size_t n = c->argv[3].len / 4;
+    cbuf out;
+    cbufInit(&out);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t idx = getU32(c->argv[3].p + 4 * i);
+        cbufPutU64(&out, idx < merkleLevelSize((int)level) ? merkleNode(tree, (int)level, idx) : 0);
+    }
+    addReplyBulk(c, out.p ? out.p : "", out.len);
+    cbufFree(&out);
+}
+
+typedef struct listCtx {
+    db *d;
+    cbuf *out;
+} listCtx;
+
+static void listLive(dictLink *l, void *ctx) {
+    listCtx *lc = ctx;
+    kv *k = (kv *)l;
+    if (k->merkleDirty) return;          /* cannot happen after merkleRefresh */
+    cbufPutByte(lc->out, 1);
+    cbufPutVarint(lc->out, (uint64_t)lc->d->id);
+    cbufPutBytes(lc->out, k->key, k->keylen);
+    cbufPutU64(lc->out, k->mhash);
+}
+
+static void listTomb(dictLink *l, void *ctx) {
+    listCtx *lc = ctx;
+    tombstone *t = (tombstone *)l;
+    cbufPutByte(lc->out, 2);
+    cbufPutVarint(lc->out, (uint64_t)lc->d->id);
+    cbufPutBytes(lc->out, t->key, t->keylen);
+    cbufPutU64(lc->out, keystateTombHash(lc->d, t));
+}
+
+/* Every key and tombstone of this node in a leaf, as (kind, db, name, hash). */
+static void listLeaf(uint32_t leaf, cbuf *out) {
+    for (int i = 0; i < dbCount(); i++) {
+        listCtx lc = {dbAt(i), out};
+        if (dictSize(&lc.d->keys)) dictVisitHashBits(&lc.d->keys, leaf, MERKLE_LEAVES - 1, listLive, &lc);
+        if (dictSize(&lc.d->tombs)) dictVisitHashBits(&lc.d->tombs, leaf, MERKLE_LEAVES - 1, listTomb, &lc);
+    }
+}
+
+/* PEER LEAVES <u32 leaves>: our keys under those leaves with their hashes. */
+static void leavesCommand(client *c, peer *p) {
+    if (c->argc != 3 || c->argv[2].len % 4) {
+        malformed(c, p, "PEER LEAVES");
+        return;
+    }
+    merkleRefresh();
+    cbuf out;
+    cbufInit(&out);
+    for (size_t i = 0; i < c->argv[2].len / 4; i++) listLeaf(getU32(c->argv[2].p + 4 * i) & (MERKLE_LEAVES - 1), &out);
+    addReplyBulk(c, out.p ? out.p : "", out.len);
+    cbufFree(&out);
+}
+
+/* PEER GET <(varint db, bytes name)...>: the records of those keys. */
+static void getCommand(client *c, peer *p) {
+    if (c->argc != 3) {
+        malformed(c, p, "PEER GET");
+        return;
+    }
+    creader r;
+    creaderInit(&r, c->argv[2].p, c->argv[2].len);
+    cbuf out;
+    cbufInit(&out);
+    while (creaderLeft(&r) > 0) {
+        uint64_t dbid;
+        const char *key;
+        size_t len;
+        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len) || dbid >= (uint64_t)dbCount()) {
+            cbufFree(&out);
+            malformed(c, p, "PEER GET");
+            return;
+        }
+        keystateEncode(&out, dbAt((int)dbid), key, len);
+    }
+    addReplyBulk(c, out.p ? out.p : "", out.len);
+    cbufFree(&out);
+}
+
+int syncPeerCommand(client *c, peer *p) {
+    const arg *sub = &c->argv[1];
+    if (argEq(sub, "DELTA") || argEq(sub, "MERGE")) {
+        int delta = argEq(sub, "DELTA");
+        if (c->argc != 3) {
+            malformed(c, p, delta ? "PEER DELTA" : "PEER MERGE");
+            return 1;
+        }
+        long changed = applyRecords(c->argv[2].p, c->argv[2].len, delta ? &peerStat.deltasReceived : NULL);
+        if (changed < 0) malformed(c, p, delta ? "PEER DELTA" : "PEER MERGE");
+        else if (!delta) peerStat.aeKeysRepaired += (uint64_t)changed;
+        return 1;                        /* no reply: these are streamed */
+    }
+    if (argEq(sub, "HASHES")) hashesCommand(c, p);
+    else if (argEq(sub, "LEAVES")) leavesCommand(c, p);
+    else if (argEq(sub, "GET")) getCommand(c, p);
+    else if (argEq(sub, "DONE")) {
+        /* the round it drove is complete: it holds all we had when it began */
+        if (p->aeRoundSeen) p->syncedStamp = p->aeRoundSeen;
+        peerStat.aeRounds++;
+    } else return 0;
+    return 1;
+}
+
+/* ---------- anti-entropy: the side that drives ---------- */
+
+typedef struct aeRound {
+    uint64_t start;              /* our clock when it began */
+    int level;                   /* of the hashes last asked */
+    uint32_t *idx;               /* indices last asked */
+    size_t nidx;
+    uint32_t *leaves;            /* differing leaves, then sliced */
+    size_t nleaves, pos;
+    size_t sliceFrom, sliceTo;   /* leaves [from, to) being repaired */
+} aeRound;
+
+static void roundFree(peer *p) {
+    if (!p->ae) return;
+    free(p->ae->idx);
+    free(p->ae->leaves);
+    free(p->ae);
+    p->ae = NULL;
+}
+
+static void roundDone(peer *p) {
+    p->syncedStamp = p->ae->start;
+    p->lastRoundMs = server.mstime;
+    peerStat.aeRounds++;
+    roundFree(p);
+    const char *argv[2] = {"PEER", "DONE"};
+    size_t lens[2] = {4, 4};
+    peerSend(p, 2, argv, lens, NULL, NULL);
+}
+
+static void onHashes(peer *p, int type, const char *data, size_t len, void *ctx);
+static void nextSlice(peer *p);
+
+static void askHashes(peer *p) {
+    aeRound *r = p->ae;
+    cbuf b;
+    cbufInit(&b);
+    for (size_t i = 0; i < r->nidx; i++) putU32(&b, r->idx[i]);
+    char level[4];
+    snprintf(level, sizeof(level), "%d", r->level);
+    const char *argv[4] = {"PEER", "HASHES", level, b.p ? b.p : ""};
+    size_t lens[4] = {4, 6, strlen(level), b.len};
+    peerSend(p, 4, argv, lens, onHashes, r);
+    cbufFree(&b);
+}
+
+static void onHashes(peer *p, int type, const char *data, size_t len, void *ctx) {
+    aeRound *r = p->ae;
+    if (type == 0 || r != ctx) return;
+    if (type != '$' || len != r->nidx * 8) {
+        roundFree(p);
+        peerDropLink(p, "bad PEER HASHES reply");
+        return;
+    }
+    merkleRefresh();
+    size_t ndiff = 0;
+    for (size_t i = 0; i < r->nidx; i++)
+        if (merkleNode(tree, r->level, r->idx[i]) != getU64(data + 8 * i)) r->idx[ndiff++] = r->idx[i];
+    if (ndiff == 0) {
+        roundDone(p);
+        return;
+    }
+    if (r->level == MERKLE_DEPTH) {
+        r->leaves = r->idx;
+        r->nleaves = ndiff;
+        r->idx = NULL;
+        r->nidx = 0;
+        r->pos = 0;
+        nextSlice(p);
+        return;
+    }
+    uint32_t *children = malloc(ndiff * MERKLE_FANOUT * sizeof(uint32_t));
+    if (!children) abort();
+    for (size_t i = 0; i < ndiff; i++)
+        for (uint32_t j = 0; j < MERKLE_FANOUT; j++) children[i * MERKLE_FANOUT + j] = r->idx[i] * MERKLE_FANOUT + j;
+    free(r->idx);
+    r->idx = children;
+    r->nidx = ndiff * MERKLE_FANOUT;
+    r->level++;
+    askHashes(p);
+}
+
+static void startRound(peer *p) {
+    aeRound *r = calloc(1, sizeof(*r));
+    if (!r) abort();
+    p->ae = r;
+    r->start = hlcNow(&server.clock, (uint64_t)server.mstime);
+    r->level = 0;
+    r->idx = calloc(1, sizeof(uint32_t));
+    if (!r->idx) abort();
+    r->nidx = 1;
+    p->lastRoundMs = server.mstime;
+    askHashes(p);
+}
+
+/* The other side's listing of a slice, as a dict of entries by (db, name). */
+typedef struct theirKey {
+    dictLink link;
+    uint64_t hash;
+    uint8_t kind;                /* 1 live, 2 tombstone */
+    uint8_t matched;             /* we hold the very same state */
+    uint32_t namelen;            /* varint-free: 4 bytes db id + name */
+    char name[];
+} theirKey;
+
+static const char *theirKeyOf(const dictLink *n, size_t *len) {
+    const theirKey *t = (const theirKey *)n;
+    *len = t->namelen;
+    return t->name;
+}
+
+static void freeTheirKey(dictLink *l, void *ctx) {
+    (void)ctx;
+    free(l);
+}
+
+typedef struct compareCtx {
+    dict *theirs;
+    db *d;
+    cbuf *push;                  /* our records to send */
+    peer *p;
+    uint64_t pushed;
+} compareCtx;
+
+static theirKey *findTheirs(dict *theirs, db *d, const char *key, size_t len) {
+    char stackbuf[256];
+    size_t nlen = len + 4;
+    char *name = nlen <= sizeof(stackbuf) ? stackbuf : malloc(nlen);
+    if (!name) abort();
+    uint32_t id = (uint32_t)d->id;
+    memcpy(name, &id, 4);
+    memcpy(name + 4, key, len);
+    theirKey *t = (theirKey *)dictFind(theirs, name, nlen);
+    if (name != stackbuf) free(name);
+    return t;
+}
+
+static void pushIfNeeded(compareCtx *cc, const char *key, size_t len, uint64_t ours, int live) {
+    theirKey *t = findTheirs(cc->theirs, cc->d, key, len);
+    if (t && t->hash == ours) {
+        t->matched = 1;
+        return;
+    }
+    if (!live && !t) return;             /* a tombstone where they have nothing: nothing to remove */
+    keystateEncode(cc->push, cc->d, key, len);
+    cc->pushed++;
+    if (cc->push->len >= BATCH_MAX) {
+        const char *argv[3] = {"PEER", "MERGE", cc->push->p};
+        size_t lens[3] = {4, 5, cc->push->len};
+        peerSend(cc->p, 3, argv, lens, NULL, NULL);
+        cc->push->len = 0;
+    }
+}
+
+static void compareLive(dictLink *l, void *ctx) {
+    compareCtx *cc = ctx;
+    kv *k = (kv *)l;
+    pushIfNeeded(cc, k->key, k->keylen, k->mhash, 1);
+}
+
+static void compareTomb(dictLink *l, void *ctx) {
+    compareCtx *cc = ctx;
+    tombstone *t = (tombstone *)l;
+    pushIfNeeded(cc, t->key, t->keylen, keystateTombHash(cc->d, t), 0);
+}
+
+static void onGet(peer *p, int type, const char *data, size_t len, void *ctx) {
+    aeRound *r = p->ae;
+    if (type == 0 || r != ctx) return;
+    if (type != '$') {
+        roundFree(p);
+        peerDropLink(p, "bad PEER GET reply");
+        return;
+    }
+    long changed = applyRecords(data, len, NULL);
+    if (changed < 0) {
+        roundFree(p);
+        peerDropLink(p, "malformed PEER GET reply");
+        return;
+    }
+    peerStat.aeKeysRepaired += (uint64_t)changed;
+    nextSlice(p);
+}
+
+static void onLeaves(peer *p, int type, const char *data, size_t len, void *ctx) {
+    aeRound *r = p->ae;
+    if (type == 0 || r != ctx) return;
+    if (type != '$') {
+        roundFree(p);
+        peerDropLink(p, "bad PEER LEAVES reply");
+        return;
+    }
+    dict theirs;
+    dictInit(&theirs, theirKeyOf);
+    creader rd;
+    creaderInit(&rd, data, len);
+    while (creaderLeft(&rd) > 0) {
+        uint8_t kind;
+        uint64_t dbid, hash;
+        const char *key;
+        size_t klen;
+        if (creaderGetByte(&rd, &kind) || creaderGetVarint(&rd, &dbid) || creaderGetBytes(&rd, &key, &klen) ||
+            creaderGetU64(&rd, &hash) || dbid >= (uint64_t)dbCount()) {
+            dictClear(&theirs, freeTheirKey, NULL);
+            roundFree(p);
+            peerDropLink(p, "malformed PEER LEAVES reply");
+            return;
+        }
+        theirKey *t = malloc(sizeof(*t) + klen + 4);
+        if (!t) abort();
+        t->hash = hash;
+        t->kind = kind;
+        t->matched = 0;
+        t->namelen = (uint32_t)klen + 4;
+        uint32_t id = (uint32_t)dbid;
+        memcpy(t->name, &id, 4);
+        memcpy(t->name + 4, key, klen);
+        if (dictFind(&theirs, t->name, t->namelen)) free(t);
+        else dictAdd(&theirs, &t->link);
+    }
+    /* push ours where they differ */
+    merkleRefresh();
+    cbuf push;
+    cbufInit(&push);
+    compareCtx cc = {&theirs, NULL, &push, p, 0};
+    for (size_t i = r->sliceFrom; i < r->sliceTo; i++) {
+        for (int j = 0; j < dbCount(); j++) {
+            cc.d = dbAt(j);
+            if (dictSize(&cc.d->keys)) dictVisitHashBits(&cc.d->keys, r->leaves[i], MERKLE_LEAVES - 1, compareLive, &cc);
+            if (dictSize(&cc.d->tombs)) dictVisitHashBits(&cc.d->tombs, r->leaves[i], MERKLE_LEAVES - 1, compareTomb, &cc);
+        }
+    }
+    if (push.len) {
+        const char *argv[3] = {"PEER", "MERGE", push.p};
+        size_t lens[3] = {4, 5, push.len};
+        peerSend(p, 3, argv, lens, NULL, NULL);
+    }
+    cbufFree(&push);
+    /* fetch theirs where we differ (a tombstone of theirs only if we hold the key) */
+    cbuf want;
+    cbufInit(&want);
+    dictIter it;
+    dictIterInit(&it, &theirs);
+    dictLink *l;
+    while ((l = dictNext(&it))) {
+        theirKey *t = (theirKey *)l;
+        if (t->matched) continue;
+        uint32_t id;
+        memcpy(&id, t->name, 4);
+        if (t->kind == 2 && !dbFind(dbAt((int)id), t->name + 4, t->namelen - 4) &&
+            !dbFindTombstone(dbAt((int)id), t->name + 4, t->namelen - 4)) continue;
+        cbufPutVarint(&want, id);
+        cbufPutBytes(&want, t->name + 4, t->namelen - 4);
+    }
+    dictIterEnd(&it);
+    dictClear(&theirs, freeTheirKey, NULL);
+    if (want.len == 0) {
+        cbufFree(&want);
+        nextSlice(p);
+        return;
+    }
+    const char *argv[3] = {"PEER", "GET", want.p};
+    size_t lens[3] = {4, 3, want.len};
+    peerSend(p, 3, argv, lens, onGet, r);
+    cbufFree(&want);
+}
+
+/* Lists the next slice of differing leaves on both sides, or ends the round. */
+static void nextSlice(peer *p) {
+    aeRound *r = p->ae;
+    if (r->pos >= r->nleaves) {
+        roundDone(p);
+        return;
+    }
+    r->sliceFrom = r->pos;
+    r->sliceTo = r->pos + LEAVES_PER_SLICE < r->nleaves ? r->pos + LEAVES_PER_SLICE : r->nleaves;
+    r->pos = r->sliceTo;
+    cbuf b;
+    cbufInit(&b);
+    for (size_t i = r->sliceFrom; i < r->sliceTo; i++) putU32(&b, r->leaves[i]);
+    const char *argv[3] = {"PEER", "LEAVES", b.p};
+    size_t lens[3] = {4, 6, b.len};
+    peerSend(p, 3, argv, lens, onLeaves, r);
+    cbufFree(&b);
+}
+
+static int drives(const peer *p) { return server.nodeId < p->id; }
+
+void syncLinkUp(peer *p) {
+    if (drives(p) && !p->ae) startRound(p);
+}
+
+void syncLinkDown(peer *p) { roundFree(p); }
+
+void syncPeerTick(peer *p) {
+    if (p->state == PEER_ONLINE && drives(p) && !p->ae && server.mstime - p->lastRoundMs >= cfg.antiEntropyIntervalMs)
+        startRound(p);
+}
+
+/* ---------- the rest ---------- */
+
+void syncCron(void) {
+    uint64_t synced = peerSyncedStamp();
+    for (int i = 0; i < dbCount(); i++) dbCollectTombstones(dbAt(i), synced, TOMB_COLLECT_PER_CRON);
+    if (dirtyKeys.len > 4 * 1024 * 1024) merkleRefresh();
+}
+
+static void onDbSwapped(void) {
+    if (tree) rebuildTree();
+}
+
+void syncInit(void) {
+    cbufInit(&dirtyKeys);
+    dictInit(&outbox, outKeyOf);
+    dbAddObserver(onKeyChanged);
+    dbSwapHook = onDbSwapped;
+    netSetBeforeFlush(syncFlush);
+}
