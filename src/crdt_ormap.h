@@ -45,7 +45,8 @@ const char *ormapGet(const ormap *m, const char *f, size_t flen, char *buf, size
 int ormapFieldReg(const ormap *m, const char *f, size_t flen, reg *out);
 
 /* Local operations; node = calling node, v = a fresh version for the write.
- * delta, when not NULL, is an empty ormap (ormapNew) that receives the delta. */
+ * delta, when not NULL, is an ormap (ormapNew) that receives the delta, joined
+ * with what it held: one delta may accumulate a batch of operations on m. */
 int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
              const char *val, size_t vlen, ormap *delta);          /* 1 if the field was new */
 int ormapDel(ormap *m, const char *f, size_t flen, ormap *delta);  /* 1 if it existed */

@@ -561,6 +561,20 @@ size_t orsetMemory(const orset *s) {
 
 /* ---------- local operations ---------- */
 
+/* A delta may accumulate several operations (the ops of one batch): a later
+ * op on a member replaces what the delta held for it, whose dots the op
+ * observed (they were the member's dots in the state it ran on). */
+static void deltaDropMember(orset *delta, const char *m, size_t len) {
+    osEntry e;
+    if (!entryFind(delta, m, len, &e)) return;
+    if (!isDictForm(delta)) {
+        packedDelete(delta, &e);
+    } else {
+        dictUnlink(&delta->u.big->d, e.n->m, e.len);
+        memberFree(delta->u.big, e.n);
+    }
+}
+
 /* Records in delta an add of m with the new dot d that observed old (the
  * member's entry before the add, NULL if it was absent). */
 static void addDelta(orset *delta, dot d, const osEntry *old, const char *m, size_t len) {
@@ -569,6 +583,8 @@ static void addDelta(orset *delta, dot d, const osEntry *old, const char *m, siz
         uint32_t k = entryNDots(old);
         for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, entryDot(old, i));
     }
+    deltaDropMember(delta, m, len);
+    removedForget(delta, m, len);
     memberInsert(delta, m, len, &d, 1);
 }
 
@@ -604,6 +620,7 @@ int orsetRemove(orset *s, const char *m, size_t len, orset *delta) {
     if (delta) {   /* before the removal: m may point into s */
         uint32_t k = entryNDots(&e);
         for (uint32_t i = 0; i < k; i++) ccAdd(&delta->cc, entryDot(&e, i));
+        deltaDropMember(delta, m, len);
         removedNote(delta, m, len);
     }
     if (!isDictForm(s)) {
@@ -621,8 +638,9 @@ int orsetRemove(orset *s, const char *m, size_t len, orset *delta) {
  * removed dot. */
 void orsetClear(orset *s, orset *delta) {
     becomeFullState(s);
-    if (delta) {
-        ccCopy(&delta->cc, &s->cc);
+    if (delta) {   /* whatever the delta held came from s: the clear removes it too */
+        ccMerge(&delta->cc, &s->cc);
+        membersFree(delta);
         becomeFullState(delta);
     }
     membersFree(s);

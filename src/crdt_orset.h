@@ -33,7 +33,8 @@ size_t orsetCard(const orset *s);
 int orsetContains(const orset *s, const char *m, size_t len);
 
 /* Local operations.  node is the calling node's id.  When delta is not NULL it
- * must be an empty orset (orsetNew) and receives the operation's delta. */
+ * is an orset (orsetNew) that receives the operation's delta, joined with
+ * what it held: one delta may accumulate a batch of operations on s. */
 int orsetAdd(orset *s, uint64_t node, const char *m, size_t len, orset *delta);   /* 1 if m was absent */
 int orsetRemove(orset *s, const char *m, size_t len, orset *delta);             /* 1 if m was present */
 void orsetClear(orset *s, orset *delta);        /* observed-remove of every member */

@@ -56,6 +56,9 @@ void dbAddObserver(keyChangeObserver fn) {
 
 int dbApplyingRemote;
 void (*dbSwapHook)(void);
+void *(*dbDeltaProvider)(db *d, kv *k);
+
+void *dbDeltaFor(db *d, kv *k) { return dbDeltaProvider ? dbDeltaProvider(d, k) : NULL; }
 
 /* The one change hook. */
 void dbKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {

@@ -174,6 +174,12 @@ extern int dbApplyingRemote;
 /* Called after SWAPDB exchanged two databases' contents (sync.c rebuilds
  * its tree, whose hashes include the db). */
 extern void (*dbSwapHook)(void);
+/* The delta a set or hash operation on k should also write (its CRDT
+ * operation's delta parameter: an orset * or ormap *), or NULL when nothing
+ * downstream wants deltas.  The change hook that follows the operation then
+ * ships that delta rather than the whole value (sync.c provides it). */
+void *dbDeltaFor(db *d, kv *k);
+extern void *(*dbDeltaProvider)(db *d, kv *k);
 
 /* Tombstones: collected once every known peer has synced past them.
  * syncedStamp is that minimum over peers (UINT64_MAX with no peers).

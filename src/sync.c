@@ -108,7 +108,7 @@ typedef struct outEntry {
     void *delta;                 /* orset * / ormap * accumulated, or NULL */
     uint8_t deltaType;           /* OBJ_SET / OBJ_HASH */
     uint8_t full;                /* some change was not captured: ship the whole state */
-    uint8_t captured;            /* the next change is covered by delta */
+    uint64_t capturedBy;         /* the command (stat.numcommands) whose next change delta covers; 0 = none */
     uint32_t namelen;            /* 4 bytes of db id, then the key */
     char name[];
 } outEntry;
@@ -169,7 +169,7 @@ void *syncDeltaFor(db *d, kv *k) {
         e->deltaType = (uint8_t)k->type;
         e->delta = k->type == OBJ_SET ? (void *)orsetNew() : (void *)ormapNew();
     }
-    e->captured = 1;
+    e->capturedBy = server.stat.numcommands + 1;   /* +1: never 0 */
     return e->delta;
 }
 
@@ -184,7 +184,9 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
     }
     if (dbApplyingRemote || !peerStreaming()) return;
     outEntry *e = outboxGet(d, key, len);
-    if (e->captured && k) e->captured = 0;
+    /* covered by the delta only if the same command asked for it (a command
+     * that asked but changed nothing must not cover a later command's change) */
+    if (k && e->capturedBy == server.stat.numcommands + 1) e->capturedBy = 0;
     else e->full = 1;
 }
 
@@ -703,5 +705,6 @@ void syncInit(void) {
     dictInit(&outbox, outKeyOf);
     dbAddObserver(onKeyChanged);
     dbSwapHook = onDbSwapped;
+    dbDeltaProvider = syncDeltaFor;
     netSetBeforeFlush(syncFlush);
 }

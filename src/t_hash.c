@@ -172,10 +172,11 @@ static void hsetGeneric(client *c, int hmset) {
     version v = nextVersion();
     if (!k) k = hashCreate(c, key, v);
     long long created = 0;
+    ormap *delta = dbDeltaFor(c->db, k);
     for (int p = 0; p < npairs; p++) {
         if (skip && skip[p]) continue;
         const arg *f = &c->argv[2 + 2 * p], *val = &c->argv[3 + 2 * p];
-        created += ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, NULL);
+        created += ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, delta);
     }
     free(skip);
     dbTouched(c->db, k, v);
@@ -199,7 +200,7 @@ void hsetnxCommand(client *c) {
     }
     version v = nextVersion();
     if (!k) k = hashCreate(c, key, v);
-    ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, NULL);
+    ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, dbDeltaFor(c->db, k));
     dbTouched(c->db, k, v);
     addReplyLongLong(c, 1);
     notifyKeyspaceEvent(NOTIFY_HASH, "hset", key->p, key->len, c->db->id);
@@ -262,7 +263,8 @@ void hdelCommand(client *c) {
     }
     ormap *m = hashMap(k);
     long long deleted = 0;
-    for (int j = 2; j < c->argc && ormapLen(m) > 0; j++) deleted += ormapDel(m, c->argv[j].p, c->argv[j].len, NULL);
+    ormap *delta = dbDeltaFor(c->db, k);
+    for (int j = 2; j < c->argc && ormapLen(m) > 0; j++) deleted += ormapDel(m, c->argv[j].p, c->argv[j].len, delta);
     if (deleted) {
         version v = nextVersion();
         int emptied = ormapLen(m) == 0;
@@ -345,7 +347,7 @@ void hincrbyCommand(client *c) {
     }
     version v = nextVersion();
     if (!k) k = hashCreate(c, key, v);
-    ormapIncrBy(hashMap(k), server.nodeId, v, f->p, f->len, incr, NULL);
+    ormapIncrBy(hashMap(k), server.nodeId, v, f->p, f->len, incr, dbDeltaFor(c->db, k));
     dbTouched(c->db, k, v);
     addReplyLongLong(c, value + incr);
     notifyKeyspaceEvent(NOTIFY_HASH, "hincrby", key->p, key->len, c->db->id);
@@ -372,7 +374,8 @@ void hincrbyfloatCommand(client *c) {
     }
     version v = nextVersion();
     if (!k) k = hashCreate(c, key, v);
-    ormapIncrByFloat(hashMap(k), server.nodeId, v, f->p, f->len, incr, NULL);
+    ormap *delta = dbDeltaFor(c->db, k);
+    ormapIncrByFloat(hashMap(k), server.nodeId, v, f->p, f->len, incr, delta);
     /* Redis parses, adds and formats at every step.  The register keeps a
      * running float sum per node, which can round differently (or absorb a
      * small increment after a huge one); when it does, write Redis's result
@@ -382,7 +385,7 @@ void hincrbyfloatCommand(client *c) {
     size_t glen;
     const char *got = ormapGet(hashMap(k), f->p, f->len, buf, &glen);
     if (!got || glen != (size_t)wlen || memcmp(got, want, glen) != 0)
-        ormapSet(hashMap(k), server.nodeId, nextVersion(), f->p, f->len, want, (size_t)wlen, NULL);
+        ormapSet(hashMap(k), server.nodeId, nextVersion(), f->p, f->len, want, (size_t)wlen, delta);
     dbTouched(c->db, k, v);
     replyFieldValue(c, hashMap(k), f->p, f->len);
     notifyKeyspaceEvent(NOTIFY_HASH, "hincrbyfloat", key->p, key->len, c->db->id);

@@ -154,8 +154,9 @@ void saddCommand(client *c) {
     version v = nextVersion();
     if (!k) k = setCreate(c->db, key, NULL, v);
     long long added = 0;
+    orset *delta = dbDeltaFor(c->db, k);
     for (int j = 2; j < c->argc; j++)
-        added += orsetAdd(setOf(k), server.nodeId, c->argv[j].p, c->argv[j].len, NULL);
+        added += orsetAdd(setOf(k), server.nodeId, c->argv[j].p, c->argv[j].len, delta);
     dbTouched(c->db, k, v);
     if (added) notifyKeyspaceEvent(NOTIFY_SET, "sadd", key->p, key->len, c->db->id);
     addReplyLongLong(c, added);
@@ -169,8 +170,9 @@ void sremCommand(client *c) {
     if (findSet(c, key, 1, &k) < 0) return;
     if (!k) { addReplyLongLong(c, 0); return; }
     long long removed = 0;
+    orset *delta = dbDeltaFor(c->db, k);
     for (int j = 2; j < c->argc; j++) {
-        removed += orsetRemove(setOf(k), c->argv[j].p, c->argv[j].len, NULL);
+        removed += orsetRemove(setOf(k), c->argv[j].p, c->argv[j].len, delta);
         if (orsetCard(setOf(k)) == 0) break;
     }
     if (removed) setRemoved(c, k, key, nextVersion(), "srem");

@@ -1071,6 +1071,41 @@ static void testLargeSet(void **state) {
     orsetFree(b);
 }
 
+/* One delta accumulating a batch of operations (the peer stream passes the
+ * same delta to every operation on a key in one loop iteration): merged into
+ * a replica that held the state before the batch - and into one that also
+ * holds a concurrent add - it gives exactly the state after the batch. */
+static void testAccumulatedDelta(void **state) {
+    (void)state;
+    for (long n = 1; n <= 200; n++) {
+        startCase(n);
+        orset *s = orsetNew();
+        char buf[32];
+        int base = (int)rngBelow(200);
+        for (int i = 0; i < base; i++) orsetAdd(s, 1, buf, (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(60)), NULL);
+        orset *before = orsetDup(s), *other = orsetDup(s);
+        orsetAdd(other, 2, "concurrent", 10, NULL);
+        orset *acc = orsetNew();
+        int ops = 1 + (int)rngBelow(100);
+        for (int i = 0; i < ops; i++) {
+            size_t len = (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(60));
+            int r = (int)rngBelow(100);
+            if (r < 55) orsetAdd(s, 1, buf, len, acc);
+            else if (r < 97) orsetRemove(s, buf, len, acc);
+            else orsetClear(s, acc);
+        }
+        orsetMerge(before, acc);
+        assert_true(orsetEqual(before, s));
+        orsetMerge(other, acc);
+        assert_true(orsetContains(other, "concurrent", 10));
+        assert_int_equal(orsetCard(other), orsetCard(s) + 1);
+        orsetFree(s);
+        orsetFree(before);
+        orsetFree(other);
+        orsetFree(acc);
+    }
+}
+
 int main(void) {
     const char *env = getenv("CRDT_SEED");
     seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
@@ -1081,6 +1116,7 @@ int main(void) {
         cmocka_unit_test(testCausalHistories),
         cmocka_unit_test(testAnyOrderHistories),
         cmocka_unit_test(testDeltaGroups),
+        cmocka_unit_test(testAccumulatedDelta),
         cmocka_unit_test(testIterationScanDigest),
         cmocka_unit_test(testEncoding),
         cmocka_unit_test(testPackedGrowth),
