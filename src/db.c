@@ -265,11 +265,17 @@ void dbSeedFromTomb(db *d, kv *k, version v) {
     } else if (k->type == OBJ_STRING) {
         reg *seed = dbTombPayload(d, k->key, k->keylen, TOMB_REG);
         if (!seed) return;
-        char buf[24];
-        size_t len;
-        const char *p = kvStringView(k, buf, &len);
-        sval *view = svalNew(p, len);
-        freeValue(k);
+        /* the command that wrote k may still hold its sval: it becomes the view */
+        sval *view;
+        if (k->enc == ENC_RAW) {
+            view = k->v.s;
+        } else {
+            char buf[24];
+            size_t len;
+            const char *p = kvStringView(k, buf, &len);
+            view = svalNew(p, len);
+            freeValue(k);
+        }
         strCounter *sc = calloc(1, sizeof(*sc));
         if (!sc) abort();
         sc->r = *seed;
