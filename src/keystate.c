@@ -343,7 +343,6 @@ static int applyTomb(record *r) {
     int kind = liveKind(k);
     if (kind != TOMB_PLAIN && kind == r->kind) {
         /* an observed remove: drops what the delete saw, keeps concurrent adds */
-        uint64_t before = keystateHash(d, k);
         void *v = kind == TOMB_REG ? (void *)&((strCounter *)k->v.ptr)->r : k->v.ptr;
         valueMerge(kind, v, r->value);
         if (valueEmpty(kind, v)) {
@@ -353,7 +352,6 @@ static int applyTomb(record *r) {
             return KS_CHANGED;
         }
         if (kind == TOMB_REG) kvCounterRefresh(k);
-        if (keystateHash(d, k) == before) return KS_UNCHANGED;
         dbTouched(d, k, r->ver);
         return KS_CHANGED;
     }
@@ -380,15 +378,15 @@ static int applyOverTomb(record *r, tombstone *t) {
     return installNew(r);
 }
 
-/* Two live strings: the base is LWW, counters merge their registers. */
-static void mergeStrings(kv *k, record *r) {
+/* Two live strings: the base is LWW, counters merge their registers.
+ * Returns 0 when a plain string kept its own, newer or equal, value. */
+static int mergeStrings(kv *k, record *r) {
     if (r->tag == 'S' && k->enc != ENC_COUNTER) {
-        if (versionCmp(r->ver, k->ver) > 0) {
-            storePlain(k, r->bytes, r->blen);
-            k->editedInPlace = 0;
-            k->ver = r->ver;
-        }
-        return;
+        if (versionCmp(r->ver, k->ver) <= 0) return 0;
+        storePlain(k, r->bytes, r->blen);
+        k->editedInPlace = 0;
+        k->ver = r->ver;
+        return 1;
     }
     strCounter *sc = kvCounter(k);          /* a plain string becomes a base at k->ver */
     if (r->tag == 'S') {
@@ -402,6 +400,7 @@ static void mergeStrings(kv *k, record *r) {
     }
     if (versionCmp(r->ver, k->ver) > 0) k->ver = r->ver;
     kvCounterRefresh(k);
+    return 1;
 }
 
 static int applyLive(record *r) {
@@ -411,7 +410,6 @@ static int applyLive(record *r) {
         tombstone *t = dbFindTombstone(d, r->key, r->keylen);
         return t ? applyOverTomb(r, t) : installNew(r);
     }
-    uint64_t before = keystateHash(d, k);
     int sameType = (k->type == OBJ_STRING && (r->tag == 'S' || r->tag == 'C')) ||
                    (k->type == OBJ_SET && r->tag == 'E') || (k->type == OBJ_HASH && r->tag == 'H');
     if (!sameType) {
@@ -419,8 +417,9 @@ static int applyLive(record *r) {
         return installNew(r);
     }
     keyDeadline local = getDeadline(d, k);
+    int changed = 1;
     if (k->type == OBJ_STRING) {
-        mergeStrings(k, r);
+        changed = mergeStrings(k, r);
     } else {
         valueMerge(r->kind, k->v.ptr, r->value);
         if (versionCmp(r->ver, k->ver) < 0) k->ver = r->ver;   /* the earliest creation */
@@ -429,8 +428,13 @@ static int applyLive(record *r) {
             return KS_CHANGED;
         }
     }
-    storeDeadline(d, k, deadlineJoin(local, r->dl));
-    if (keystateHash(d, k) == before) return KS_UNCHANGED;
+    keyDeadline joined = deadlineJoin(local, r->dl);
+    storeDeadline(d, k, joined);         /* also when k->ver moved: "none" is written at a version */
+    if (joined.when != local.when || versionCmp(joined.ver, local.ver) != 0) changed = 1;
+    /* A CRDT merge is reported as a change without comparing digests (that
+     * would cost O(size) per delta on a large set); the tree recomputes the
+     * key's contribution lazily anyway. */
+    if (!changed) return KS_UNCHANGED;
     dbTouched(d, k, r->ver);
     return KS_CHANGED;
 }
