@@ -35,7 +35,8 @@ typedef struct kv {
     dictLink link;
     version ver;
     uint32_t type : 4;
-    uint32_t enc : 4;
+    uint32_t enc : 3;
+    uint32_t outboxQueued : 1;    /* noted for this loop iteration's peer stream (sync.c) */
     uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
     uint32_t keylen : 29;
     uint32_t hasExpire : 1;

@@ -103,53 +103,59 @@ void syncActivate(void) {
 
 /* ---------- the outbox ---------- */
 
-typedef struct outEntry {
+/* Keys changed in this loop iteration, as (varint db, bytes name): a live key
+ * is noted once (kv.outboxQueued), a deletion each time (rare, and shipping a
+ * tombstone twice is harmless).  Set and hash writes also keep a delta entry,
+ * looked up by name, with the delta their operations accumulated. */
+static cbuf outNames;
+
+typedef struct deltaEntry {
     dictLink link;
-    void *delta;                 /* orset * / ormap * accumulated, or NULL */
+    void *delta;                 /* orset * / ormap * accumulated */
     uint8_t deltaType;           /* OBJ_SET / OBJ_HASH */
     uint8_t full;                /* some change was not captured: ship the whole state */
-    uint64_t capturedBy;         /* the command (stat.numcommands) whose next change delta covers; 0 = none */
+    uint64_t capturedBy;         /* the command (stat.numcommands + 1) whose next change delta covers; 0 = none */
     uint32_t namelen;            /* 4 bytes of db id, then the key */
     char name[];
-} outEntry;
+} deltaEntry;
 
-static dict outbox;
-static outEntry **outOrder;
-static size_t outCount, outCap;
+static dict deltas;
 
-static const char *outKeyOf(const dictLink *n, size_t *len) {
-    const outEntry *e = (const outEntry *)n;
+static const char *deltaKeyOf(const dictLink *n, size_t *len) {
+    const deltaEntry *e = (const deltaEntry *)n;
     *len = e->namelen;
     return e->name;
 }
 
-static outEntry *outboxGet(db *d, const char *key, size_t len) {
-    char stackbuf[256];
-    size_t nlen = len + 4;
-    char *name = nlen <= sizeof(stackbuf) ? stackbuf : malloc(nlen);
+/* The name of (d, key) in the deltas table, in buf when it fits. */
+static char *deltaName(db *d, const char *key, size_t len, char *buf, size_t size) {
+    char *name = len + 4 <= size ? buf : malloc(len + 4);
     if (!name) abort();
     uint32_t id = (uint32_t)d->id;
     memcpy(name, &id, 4);
     memcpy(name + 4, key, len);
-    outEntry *e = (outEntry *)dictFind(&outbox, name, nlen);
-    if (!e) {
-        e = calloc(1, sizeof(*e) + nlen);
+    return name;
+}
+
+static deltaEntry *deltaFind(db *d, const char *key, size_t len, int create) {
+    if (!create && dictSize(&deltas) == 0) return NULL;
+    char buf[256];
+    char *name = deltaName(d, key, len, buf, sizeof(buf));
+    deltaEntry *e = (deltaEntry *)dictFind(&deltas, name, len + 4);
+    if (!e && create) {
+        e = calloc(1, sizeof(*e) + len + 4);
         if (!e) abort();
-        e->namelen = (uint32_t)nlen;
-        memcpy(e->name, name, nlen);
-        dictAdd(&outbox, &e->link);
-        if (outCount == outCap) {
-            outCap = outCap ? outCap * 2 : 256;
-            outOrder = realloc(outOrder, outCap * sizeof(*outOrder));
-            if (!outOrder) abort();
-        }
-        outOrder[outCount++] = e;
+        e->namelen = (uint32_t)len + 4;
+        memcpy(e->name, name, len + 4);
+        dictAdd(&deltas, &e->link);
     }
-    if (name != stackbuf) free(name);
+    if (name != buf) free(name);
     return e;
 }
 
-static void outEntryFree(outEntry *e) {
+static void deltaEntryFree(dictLink *l, void *ctx) {
+    (void)ctx;
+    deltaEntry *e = (deltaEntry *)l;
     if (e->delta) {
         if (e->deltaType == OBJ_SET) orsetFree(e->delta);
         else ormapFree(e->delta);
@@ -159,7 +165,7 @@ static void outEntryFree(outEntry *e) {
 
 void *syncDeltaFor(db *d, kv *k) {
     if (!peerStreaming() || (k->type != OBJ_SET && k->type != OBJ_HASH)) return NULL;
-    outEntry *e = outboxGet(d, k->key, k->keylen);
+    deltaEntry *e = deltaFind(d, k->key, k->keylen, 1);
     if (e->full) return NULL;
     if (e->delta && e->deltaType != k->type) {
         e->full = 1;
@@ -183,9 +189,15 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
         }
     }
     if (dbApplyingRemote || !peerStreaming()) return;
-    outEntry *e = outboxGet(d, key, len);
-    /* covered by the delta only if the same command asked for it (a command
+    if (!k || !k->outboxQueued) {
+        if (k) k->outboxQueued = 1;
+        cbufPutVarint(&outNames, (uint64_t)d->id);
+        cbufPutBytes(&outNames, key, len);
+    }
+    /* covered by a delta only if the same command asked for it (a command
      * that asked but changed nothing must not cover a later command's change) */
+    deltaEntry *e = deltaFind(d, key, len, 0);
+    if (!e) return;
     if (k && e->capturedBy == server.stat.numcommands + 1) e->capturedBy = 0;
     else e->full = 1;
 }
@@ -200,33 +212,35 @@ static void sendBatch(const char *sub, cbuf *b) {
 
 /* Ships this iteration's changes: one PEER DELTA batch (or a few, if large). */
 static void syncFlush(void) {
-    if (outCount == 0) return;
+    if (outNames.len == 0) return;
     static cbuf batch;
-    if (peerStreaming()) {
-        for (size_t i = 0; i < outCount; i++) {
-            outEntry *e = outOrder[i];
-            uint32_t id;
-            memcpy(&id, e->name, 4);
-            db *d = dbAt((int)id);
-            const char *key = e->name + 4;
-            size_t len = e->namelen - 4;
-            kv *k = dbFind(d, key, len);
-            if (k && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
-            else if (!keystateEncode(&batch, d, key, len)) continue;
-            peerStat.deltasSent++;
-            if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
+    int streaming = peerStreaming();
+    creader r;
+    creaderInit(&r, outNames.p, outNames.len);
+    while (creaderLeft(&r) > 0) {
+        uint64_t dbid;
+        const char *key;
+        size_t len;
+        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len)) break;
+        db *d = dbAt((int)dbid);
+        kv *k = dbFind(d, key, len);
+        if (k) {
+            if (!k->outboxQueued) continue;          /* shipped earlier in this batch */
+            k->outboxQueued = 0;
         }
-        sendBatch("DELTA", &batch);
+        if (!streaming) continue;
+        deltaEntry *e = k ? deltaFind(d, key, len, 0) : NULL;
+        if (e && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
+        else if (!keystateEncode(&batch, d, key, len)) continue;
+        peerStat.deltasSent++;
+        if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
     }
-    for (size_t i = 0; i < outCount; i++) {
-        dictUnlink(&outbox, outOrder[i]->name, outOrder[i]->namelen);
-        outEntryFree(outOrder[i]);
-    }
-    outCount = 0;
-    if (outCap > 4096) {
-        free(outOrder);
-        outOrder = NULL;
-        outCap = 0;
+    sendBatch("DELTA", &batch);
+    outNames.len = 0;
+    if (dictSize(&deltas)) dictClear(&deltas, deltaEntryFree, NULL);
+    if (outNames.cap > 4 * BATCH_MAX) {
+        cbufFree(&outNames);
+        cbufInit(&outNames);
     }
     if (batch.cap > 4 * BATCH_MAX) {
         cbufFree(&batch);
@@ -702,7 +716,8 @@ static void onDbSwapped(void) {
 
 void syncInit(void) {
     cbufInit(&dirtyKeys);
-    dictInit(&outbox, outKeyOf);
+    cbufInit(&outNames);
+    dictInit(&deltas, deltaKeyOf);
     dbAddObserver(onKeyChanged);
     dbSwapHook = onDbSwapped;
     dbDeltaProvider = syncDeltaFor;
