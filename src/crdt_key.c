@@ -85,7 +85,7 @@ tombstone *tombsFind(dict *t, const char *key, size_t len) {
 
 size_t tombsCollect(dict *t, uint64_t syncedStamp, size_t max) {
     size_t n = 0;
-    if (dictSize(t) == 0) return 0;
+    if (dictSize(t) == 0 || syncedStamp == 0) return 0;
     dictIter it;
     dictIterSafe(&it, t);
     dictLink *l;

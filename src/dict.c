@@ -339,6 +339,8 @@ uint64_t dictScanKeys(const dict *d, uint64_t cursor, void (*fn)(const char *key
 void dictVisitHashBits(const dict *d, uint64_t bits, uint64_t mask, void (*fn)(dictLink *node, void *ctx), void *ctx) {
     assert((mask & (mask + 1)) == 0);
     if ((bits & ~mask) != 0) return;
+    dict *w = (dict *)d;     /* the pause counter is not the table's logical state */
+    w->pauserehash++;        /* fn may look keys up: no bucket may move under the walk */
     for (int t = 0; t < 2; t++) {
         if (d->size[t] == 0) continue;
         uint64_t m = dictMask(d, t);
@@ -350,6 +352,7 @@ void dictVisitHashBits(const dict *d, uint64_t bits, uint64_t mask, void (*fn)(d
                 if ((dictNodeHash(d, node) & mask) == bits) fn(node, ctx);
         }
     }
+    w->pauserehash--;
 }
 
 void dictIterInit(dictIter *it, dict *d) {

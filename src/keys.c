@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "peer.h"
 #include "networking.h"
 #include "pubsub.h"
 #include "server.h"
@@ -337,6 +338,11 @@ void swapdbCommand(client *c) {
     if (getLongLongFromArg(c, &c->argv[2], &b, "ERR invalid second DB index") < 0) return;
     if (a < 0 || b < 0 || a >= dbCount() || b >= dbCount()) {
         addReplyError(c, "ERR DB index is out of range");
+        return;
+    }
+    if (peerCount() > 0) {
+        /* not a CRDT operation: peers would merge the two databases' keys */
+        addReplyError(c, "ERR SWAPDB is not supported while this node has peers");
         return;
     }
     dbSwap((int)a, (int)b);

@@ -201,8 +201,8 @@ static int decodeRecord(creader *rd, record *r) {
     uint64_t dbid;
     if (creaderGetByte(rd, &r->tag) || creaderGetVarint(rd, &dbid) ||
         creaderGetBytes(rd, &r->key, &r->keylen) || getVersion(rd, &r->ver)) return -1;
-    if (dbid >= (uint64_t)dbCount() || r->keylen == 0 || r->keylen >= PROTO_MAX_STRING) return -1;
-    r->d = dbAt((int)dbid);
+    if (r->keylen >= PROTO_MAX_STRING) return -1;
+    r->d = dbid < (uint64_t)dbCount() ? dbAt((int)dbid) : NULL;   /* NULL: skipped after decoding */
     if (r->tag == 'T') {
         uint8_t kind;
         if (creaderGetByte(rd, &kind) || kind > TOMB_HASH) return -1;
@@ -444,6 +444,11 @@ int keystateApply(creader *rd) {
     if (decodeRecord(rd, &r) != 0) {
         recordFreeValue(&r);
         return KS_MALFORMED;
+    }
+    if (!r.d) {
+        serverLog(LL_WARNING, "Skipping a peer's write to a database this node does not have (check 'databases')");
+        recordFreeValue(&r);
+        return KS_REFUSED;
     }
     uint64_t now = (uint64_t)mstime();
     if (hlcObserve(&server.clock, r.ver.stamp, now) != 0 || hlcObserve(&server.clock, r.dl.ver.stamp, now) != 0) {

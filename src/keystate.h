@@ -39,8 +39,9 @@ void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta);
 enum { KS_UNCHANGED = 0, KS_CHANGED = 1, KS_MALFORMED = -1, KS_REFUSED = -2 };
 /* Decodes one record from rd and merges it into the keyspace (the change
  * hook runs with dbApplyingRemote set).  A record whose versions are too far
- * ahead of the local clock is refused (KS_REFUSED) and the reader moves past
- * it; on KS_MALFORMED the rest of the input cannot be trusted. */
+ * ahead of the local clock, or for a database this node does not have, is
+ * refused (KS_REFUSED) and the reader moves past it; on KS_MALFORMED the rest
+ * of the input cannot be trusted. */
 int keystateApply(creader *rd);
 
 /* The 64-bit contribution of live key k to the Merkle tree: a hash of its

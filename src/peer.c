@@ -37,7 +37,8 @@
 
 peerStats peerStat;
 static peer *peers;
-static ev_timer streamTimer;
+static peer *graveyard;          /* forgotten peers, freed outside any callback */
+static ev_timer streamTimer, reaper;
 
 static void peerConnect(peer *p);
 static void onReadable(struct ev_loop *loop, ev_io *w, int revents);
@@ -139,16 +140,33 @@ void peerDropLink(peer *p, const char *why) {
     ev_timer_start(server.loop, &p->timer);
 }
 
-static void peerFree(peer *p) {
-    closeLink(p);
-    ev_timer_stop(server.loop, &p->timer);
+/* Forgets p: it leaves the list at once, its memory is freed by the reaper
+ * timer, outside whatever callback chain (a reply being parsed, a round being
+ * driven) still holds the pointer. */
+static void peerForget(peer *p) {
+    if (p->removed) return;
+    p->removed = 1;
     peer **pp = &peers;
     while (*pp && *pp != p) pp = &(*pp)->next;
     if (*pp) *pp = p->next;
-    free(p->obuf);
-    free(p->ibuf);
-    free(p->pend);
-    free(p);
+    closeLink(p);
+    p->state = PEER_DOWN;
+    ev_timer_stop(server.loop, &p->timer);
+    p->next = graveyard;
+    graveyard = p;
+    if (!ev_is_active(&reaper)) ev_timer_start(server.loop, &reaper);
+}
+
+static void onReaper(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    while (graveyard) {
+        peer *p = graveyard;
+        graveyard = p->next;
+        free(p->obuf);
+        free(p->ibuf);
+        free(p->pend);
+        free(p);
+    }
 }
 
 static peer *peerAdd(const char *host, int port, uint64_t id) {
@@ -208,7 +226,7 @@ void peerLeaveAll(void) {
             p->opos += (size_t)n;
         }
     }
-    while (peers) peerFree(peers);
+    while (peers) peerForget(peers);
     serverLog(LL_NOTICE, "Left the mesh (REPLICAOF NO ONE): data kept");
 }
 
@@ -270,7 +288,10 @@ void peerSend(peer *p, int argc, const char **argv, const size_t *lens, peerRepl
     }
     if (fn) pendPush(p, fn, ctx);
     if (p->olen - p->opos > (size_t)cfg.peerOutputLimit) {
-        peerDropLink(p, "output limit reached (the peer is too far behind; anti-entropy will repair it)");
+        /* dropped from the write path, not here: the caller may be in the
+         * middle of a round that the drop would free */
+        p->overLimit = 1;
+        ev_io_start(server.loop, &p->wio);
         return;
     }
     if (fn || p->state != PEER_ONLINE || p->olen - p->opos >= PEER_STREAM_WRITE_NOW) ev_io_start(server.loop, &p->wio);
@@ -301,6 +322,11 @@ static void onWritable(struct ev_loop *loop, ev_io *w, int revents) {
         }
         ev_io_stop(server.loop, &p->wio);
         sendHello(p);
+        return;
+    }
+    if (p->overLimit) {
+        p->overLimit = 0;
+        peerDropLink(p, "output limit reached (the peer is too far behind; anti-entropy will repair it)");
         return;
     }
     while (p->opos < p->olen) {
@@ -334,7 +360,7 @@ static long parseReply(const char *b, size_t len, int *type, const char **data, 
     }
     if (b[0] != '$') return -1;
     long long n;
-    if (!string2ll(b + 1, line - 1, &n) || n < -1) return -1;
+    if (!string2ll(b + 1, line - 1, &n) || n < -1 || n > cfg.protoMaxBulkLen) return -1;
     if (n == -1) {
         *data = NULL;
         *dlen = 0;
@@ -442,8 +468,8 @@ static void onHelloReply(peer *p, int type, const char *data, size_t len, void *
     if (type == 0) return;
     if (type != '$') {
         serverLog(LL_WARNING, "Peer %s:%d refused the handshake: %.*s", p->host, p->port, (int)len, data);
-        if (len >= 10 && (memmem(data, len, "myself", 6) || memmem(data, len, "unknown peer", 12))) {
-            peerFree(p);                /* ourselves, or a node that left the mesh */
+        if (data && len >= 10 && (memmem(data, len, "myself", 6) || memmem(data, len, "unknown peer", 12))) {
+            peerForget(p);              /* ourselves, or a node that left the mesh */
             return;
         }
         peerDropLink(p, "handshake refused");
@@ -459,8 +485,12 @@ static void onHelloReply(peer *p, int type, const char *data, size_t len, void *
         free(text);
         serverLog(LL_WARNING, "Peer %s:%d is %s: forgotten", p->host, p->port,
                   id == server.nodeId ? "this server itself" : "already linked under another address");
-        peerFree(p);
+        peerForget(p);
         return;
+    }
+    if (p->id && p->id != id) {         /* the node at that address restarted as a new node */
+        p->syncedStamp = 0;
+        p->aeRoundSeen = 0;
     }
     p->id = id;
     p->state = PEER_ONLINE;
@@ -515,11 +545,9 @@ static void onTimer(struct ev_loop *loop, ev_timer *w, int revents) {
         return;
     }
     if (p->state != PEER_ONLINE) return;
-    if (p->olen == p->opos) {           /* a busy link proves itself by its replies */
-        const char *argv[2] = {"PEER", "PING"};
-        size_t lens[2] = {4, 4};
-        peerSend(p, 2, argv, lens, onPing, NULL);
-    }
+    const char *argv[2] = {"PEER", "PING"};
+    size_t lens[2] = {4, 4};
+    peerSend(p, 2, argv, lens, onPing, NULL);
     syncPeerTick(p);
 }
 
@@ -604,7 +632,7 @@ static void peerHelloCommand(client *c) {
 static void peerLeaveCommand(client *c, peer *p) {
     if (p) {
         serverLog(LL_NOTICE, "Peer %s:%d (%016llx) left the mesh", p->host, p->port, (unsigned long long)p->id);
-        peerFree(p);
+        peerForget(p);
     }
     c->peerId = 0;
     addReplyOK(c);
@@ -635,6 +663,7 @@ void peerCommand(client *c) {
 
 void peerInit(void) {
     ev_timer_init(&streamTimer, onStreamTimer, PEER_STREAM_COALESCE_S, 0.);
+    ev_timer_init(&reaper, onReaper, 0., 0.);
     const char *r = configInertValue("replicaof");
     if (!r[0]) return;
     char host[256];

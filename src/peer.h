@@ -38,6 +38,9 @@ typedef struct peer {
     ev_io rio, wio;
     ev_timer timer;                /* heartbeat when online, reconnect otherwise */
     int joining;                   /* HELLO says "join" (a new member) rather than "reconnect" */
+    int removed;                   /* forgotten, waiting to be freed */
+    int overLimit;                 /* output passed peer-output-limit: drop at the next write */
+    int64_t lastPeerRoundMs;       /* sync.c: when it last drove a round with us */
     char *obuf;                    /* output: [opos, olen) not yet written */
     size_t olen, opos, ocap;
     char *ibuf;                    /* replies: [0, ilen) not yet parsed */

@@ -252,6 +252,8 @@ static void syncFlush(void) {
 
 /* Applies a blob of records; returns how many changed something, or -1 if
  * the blob is malformed. */
+static int refusedSome;               /* a record was refused since the flag was cleared */
+
 static long applyRecords(const char *p, size_t len, uint64_t *received) {
     creader r;
     creaderInit(&r, p, len);
@@ -259,6 +261,7 @@ static long applyRecords(const char *p, size_t len, uint64_t *received) {
     while (creaderLeft(&r) > 0) {
         int rc = keystateApply(&r);
         if (rc == KS_MALFORMED) return -1;
+        if (rc == KS_REFUSED) refusedSome = 1;
         if (received) (*received)++;
         if (rc == KS_CHANGED) changed++;
     }
@@ -294,7 +297,10 @@ static void hashesCommand(client *c, peer *p) {
         malformed(c, p, "PEER HASHES");
         return;
     }
-    if (level == 0) p->aeRoundSeen = hlcNow(&server.clock, (uint64_t)server.mstime);
+    if (level == 0) {
+        p->aeRoundSeen = hlcNow(&server.clock, (uint64_t)server.mstime);
+        p->lastPeerRoundMs = server.mstime;
+    }
     merkleRefresh();
     size_t n = c->argv[3].len / 4;
     cbuf out;
@@ -368,12 +374,12 @@ static void getCommand(client *c, peer *p) {
         uint64_t dbid;
         const char *key;
         size_t len;
-        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len) || dbid >= (uint64_t)dbCount()) {
+        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len)) {
             cbufFree(&out);
             malformed(c, p, "PEER GET");
             return;
         }
-        keystateEncode(&out, dbAt((int)dbid), key, len);
+        if (dbid < (uint64_t)dbCount()) keystateEncode(&out, dbAt((int)dbid), key, len);
     }
     addReplyBulk(c, out.p ? out.p : "", out.len);
     cbufFree(&out);
@@ -413,6 +419,7 @@ typedef struct aeRound {
     uint32_t *leaves;            /* differing leaves, then sliced */
     size_t nleaves, pos;
     size_t sliceFrom, sliceTo;   /* leaves [from, to) being repaired */
+    int refused;                 /* some record they sent was refused */
 } aeRound;
 
 static void roundFree(peer *p) {
@@ -424,7 +431,8 @@ static void roundFree(peer *p) {
 }
 
 static void roundDone(peer *p) {
-    p->syncedStamp = p->ae->start;
+    /* a refused record (clock skew) means we do not hold all they had */
+    if (!p->ae->refused) p->syncedStamp = p->ae->start;
     p->lastRoundMs = server.mstime;
     peerStat.aeRounds++;
     roundFree(p);
@@ -577,12 +585,14 @@ static void onGet(peer *p, int type, const char *data, size_t len, void *ctx) {
         peerDropLink(p, "bad PEER GET reply");
         return;
     }
+    refusedSome = 0;
     long changed = applyRecords(data, len, NULL);
     if (changed < 0) {
         roundFree(p);
         peerDropLink(p, "malformed PEER GET reply");
         return;
     }
+    if (refusedSome) r->refused = 1;
     peerStat.aeKeysRepaired += (uint64_t)changed;
     nextSlice(p);
 }
@@ -605,12 +615,13 @@ static void onLeaves(peer *p, int type, const char *data, size_t len, void *ctx)
         const char *key;
         size_t klen;
         if (creaderGetByte(&rd, &kind) || creaderGetVarint(&rd, &dbid) || creaderGetBytes(&rd, &key, &klen) ||
-            creaderGetU64(&rd, &hash) || dbid >= (uint64_t)dbCount()) {
+            creaderGetU64(&rd, &hash)) {
             dictClear(&theirs, freeTheirKey, NULL);
             roundFree(p);
             peerDropLink(p, "malformed PEER LEAVES reply");
             return;
         }
+        if (dbid >= (uint64_t)dbCount()) continue;          /* a database we do not have */
         theirKey *t = malloc(sizeof(*t) + klen + 4);
         if (!t) abort();
         t->hash = hash;
@@ -689,16 +700,23 @@ static void nextSlice(peer *p) {
     cbufFree(&b);
 }
 
-static int drives(const peer *p) { return server.nodeId < p->id; }
+/* The node with the smaller id drives the rounds between two peers; the
+ * other takes over when none has reached it for a while (the driver may not
+ * be able to reach it: another network path, an address it cannot dial). */
+static int drives(const peer *p) {
+    if (server.nodeId < p->id) return 1;
+    return server.mstime - p->lastPeerRoundMs > 3 * cfg.antiEntropyIntervalMs + cfg.peerTimeoutMs;
+}
 
 void syncLinkUp(peer *p) {
+    p->lastPeerRoundMs = server.mstime;
     if (drives(p) && !p->ae) startRound(p);
 }
 
 void syncLinkDown(peer *p) { roundFree(p); }
 
 void syncPeerTick(peer *p) {
-    if (p->state == PEER_ONLINE && drives(p) && !p->ae && server.mstime - p->lastRoundMs >= cfg.antiEntropyIntervalMs)
+    if (p->state == PEER_ONLINE && !p->ae && server.mstime - p->lastRoundMs >= cfg.antiEntropyIntervalMs && drives(p))
         startRound(p);
 }
 

@@ -1050,6 +1050,43 @@ static void testMasterauth(void) {
     nodeStopAll(all, 3);
 }
 
+/* ------------------------------------------------------------------ */
+/* 8. Regressions from the review of the first peering code             */
+
+/* The empty key replicates (it once closed the link for good); the same node
+ * joined under a second name, or this node as "0", is forgotten without a
+ * crash; SWAPDB, which is no CRDT operation, is refused while peers exist. */
+static void testReviewRegressions(void) {
+    testBegin("regressions: empty key, one node under two names, SWAPDB with peers");
+    node A, B;
+    node *ab[] = {&A, &B};
+    nodeStart(&A, "A", NULL, NULL);
+    nodeStart(&B, "B", NULL, NULL);
+    EXPECT(A.c, "+OK", "SET %b empty-key", "", (size_t)0);
+    EXPECT(B.c, "+OK", "REPLICAOF 127.0.0.1 %d", nodePort(&A));
+    if (WAIT_MESH(ab, 2)) {
+        EXPECT(A.c, "+OK", "SET after-empty 1");
+        CONVERGED(ab, 2);
+        for (int i = 0; i < 2; i++) EXPECT(ab[i]->c, "\"empty-key\"", "GET %b", "", (size_t)0);  /* the empty key replicates */
+        EXPECT_ALL(ab, 2, "writes after it still stream", "\"1\"", "GET after-empty");
+        /* B again under another name for the same address: forgotten, no crash */
+        EXPECT(A.c, "+OK", "REPLICAOF localhost %d", nodePort(&B));
+        char *r = RUN(A.c, "REPLICAOF 0 %d", nodePort(&A));
+        CHECK_MSG(!strcmp(r, "+OK") || r[0] == '-', "REPLICAOF 0 <own port>: +OK or an error, got %s", r);
+        hSleepMs(500);
+        EXPECT(A.c, "+PONG", "PING");
+        peerView v;
+        peerViewOf(&A, &v);
+        CHECK_MSG(v.n == 1 && peerOnline(&v, nodePort(&B)),
+                  "one line for B, none for a second name or itself: %d lines", v.n);
+        EXPECT(A.c, "-ERR SWAPDB is not supported while this node has peers", "SWAPDB 0 1");
+        EXPECT(A.c, "+OK", "SET after-swap 2");
+        CONVERGED(ab, 2);
+        EXPECT_ALL(ab, 2, "still streaming", "\"2\"", "GET after-swap");
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1060,6 +1097,7 @@ int main(void) {
     testLeave();
     testEdgeCases();
     testMasterauth();
+    testReviewRegressions();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
