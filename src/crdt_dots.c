@@ -143,6 +143,14 @@ dot ccNextDot(ccontext *c, uint64_t node) {
 
 /* Fast path for one dot: O(log n) search, one memmove when the dot lands in
  * the cloud or extends the vector past cloud dots it absorbs. */
+void ccObserveUpTo(ccontext *c, uint64_t node, uint64_t counter) {
+    uint32_t i = vvLowerBound(c, node);
+    uint64_t v = i < c->nvv && c->vv[i].node == node ? c->vv[i].counter : 0;
+    if (counter <= v) return;
+    vvSetAt(c, i, node, counter);
+    ccCompact(c);
+}
+
 void ccAdd(ccontext *c, dot d) {
     assert(d.counter >= 1);
     uint32_t i = vvLowerBound(c, d.node);

@@ -48,6 +48,10 @@ uint64_t ccMax(const ccontext *c, uint64_t node);
 dot ccNextDot(ccontext *c, uint64_t node);
 /* Records a dot (then compacts). */
 void ccAdd(ccontext *c, dot d);
+/* Records every dot of node up to counter as seen (a new incarnation of a
+ * key starting its dots past every dot the node may have minted for an older
+ * one; see crdt_orset.h). */
+void ccObserveUpTo(ccontext *c, uint64_t node, uint64_t counter);
 /* Union of two contexts (then compacts). */
 void ccMerge(ccontext *c, const ccontext *other);
 /* Folds cloud dots that extend the vector into it. */

@@ -628,6 +628,11 @@ void ormapClear(ormap *m, ormap *delta) {
     m->packed = 1;
 }
 
+void ormapObserveUpTo(ormap *m, uint64_t node, uint64_t floor) {
+    becomeFullState(m);
+    ccObserveUpTo(&m->cc, node, floor);
+}
+
 /* ---------- merge ---------- */
 
 /* The join of one field's entries: mine (nm, owned: each ends in kept or is

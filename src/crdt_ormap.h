@@ -54,6 +54,8 @@ int ormapDel(ormap *m, const char *f, size_t flen, ormap *delta);  /* 1 if it ex
 void ormapIncrBy(ormap *m, uint64_t node, version v, const char *f, size_t flen, int64_t by, ormap *delta);
 void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t flen, long double by, ormap *delta);
 void ormapClear(ormap *m, ormap *delta);        /* observed-remove of every field */
+/* A new incarnation: as orsetObserveUpTo (crdt_orset.h). */
+void ormapObserveUpTo(ormap *m, uint64_t node, uint64_t floor);
 
 void ormapMerge(ormap *m, const ormap *other);
 

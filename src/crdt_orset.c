@@ -646,6 +646,11 @@ void orsetClear(orset *s, orset *delta) {
     membersFree(s);
 }
 
+void orsetObserveUpTo(orset *s, uint64_t node, uint64_t floor) {
+    becomeFullState(s);      /* its context now holds dots no member lists */
+    ccObserveUpTo(&s->cc, node, floor);
+}
+
 /* ---------- merge ---------- */
 
 /* The join of one member: s's dots (se, may be NULL) and other's (oe, may be

@@ -38,6 +38,12 @@ int orsetContains(const orset *s, const char *m, size_t len);
 int orsetAdd(orset *s, uint64_t node, const char *m, size_t len, orset *delta);   /* 1 if m was absent */
 int orsetRemove(orset *s, const char *m, size_t len, orset *delta);             /* 1 if m was present */
 void orsetClear(orset *s, orset *delta);        /* observed-remove of every member */
+/* A new incarnation of a key: marks every dot of node up to floor as seen, so
+ * that the dots it mints from now on (floor + 1, ...) were never minted for
+ * an older incarnation, and merging a stale copy of an older one removes what
+ * this node had added to it.  lattice passes the creating version's HLC
+ * stamp, which grows faster (65,536 a millisecond) than any key gets adds. */
+void orsetObserveUpTo(orset *s, uint64_t node, uint64_t floor);
 
 void orsetMerge(orset *s, const orset *other);
 

@@ -286,6 +286,12 @@ static void totalDelta(reg *delta, const regTotal *t) {
     delta->hasFloat = (uint8_t)(t->fsum != 0);
 }
 
+void regSeqFloor(reg *r, uint64_t node, uint64_t seq) {
+    uint32_t i = totalSearch(r->tot, r->ntot, node);
+    if (i < r->ntot && r->tot[i].node == node) return;
+    totalFor(r, node)->seq = seq;
+}
+
 void regIncrBy(reg *r, uint64_t node, int64_t by, reg *delta) {
     regTotal *t = totalFor(r, node);
     t->seq++;

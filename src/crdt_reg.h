@@ -65,6 +65,12 @@ void regDelete(reg *r, version v, reg *delta);
 void regIncrBy(reg *r, uint64_t node, int64_t by, reg *delta);
 void regIncrByFloat(reg *r, uint64_t node, long double by, reg *delta);
 
+/* Before a node's first increment of this register: its running total
+ * starts at seq (with nothing summed) rather than 0, so that its seqs never
+ * repeat those of an older incarnation of the key (the creating version's
+ * HLC stamp, as for dots: crdt_orset.h).  No effect once the node has a total. */
+void regSeqFloor(reg *r, uint64_t node, uint64_t seq);
+
 void regMerge(reg *r, const reg *other);
 
 /* Reading. */

@@ -167,7 +167,7 @@ void dbTouched(db *d, kv *k, version ver) {
 
 void dbWritten(db *d, kv *k, version ver) {
     if (k->type == OBJ_STRING) {
-        if (dictSize(&d->tombs)) dbSeedFromTomb(d, k, ver);
+        if (dictSize(&d->tombs)) dbNewIncarnation(d, k, ver);
         if (k->enc == ENC_COUNTER) {
             strCounter *sc = k->v.ptr;
             regSet(&sc->r, ver, sc->view->buf, sc->view->len, NULL);
@@ -235,11 +235,11 @@ void *dbTombPayload(db *d, const char *key, size_t len, int kind) {
     return tombsTakePayload(tombsFind(&d->tombs, key, len), kind);
 }
 
-void dbSeedFromTomb(db *d, kv *k, version v) {
-    if (dictSize(&d->tombs) == 0) return;
+void dbNewIncarnation(db *d, kv *k, version v) {
     if (k->type == OBJ_SET) {
         orset *seed = dbTombPayload(d, k->key, k->keylen, TOMB_SET);
-        if (!seed) return;
+        if (!seed) seed = orsetNew();
+        orsetObserveUpTo(seed, server.nodeId, v.stamp);
         orsetIter it;
         const char *m;
         size_t len;
@@ -249,7 +249,8 @@ void dbSeedFromTomb(db *d, kv *k, version v) {
         k->v.ptr = seed;
     } else if (k->type == OBJ_HASH) {
         ormap *seed = dbTombPayload(d, k->key, k->keylen, TOMB_HASH);
-        if (!seed) return;
+        if (!seed) seed = ormapNew();
+        ormapObserveUpTo(seed, server.nodeId, v.stamp);
         ormapIter it;
         const char *f;
         size_t flen;
@@ -263,7 +264,7 @@ void dbSeedFromTomb(db *d, kv *k, version v) {
         ormapFree(k->v.ptr);
         k->v.ptr = seed;
     } else if (k->type == OBJ_STRING) {
-        reg *seed = dbTombPayload(d, k->key, k->keylen, TOMB_REG);
+        reg *seed = dictSize(&d->tombs) ? dbTombPayload(d, k->key, k->keylen, TOMB_REG) : NULL;
         if (!seed) return;
         /* the command that wrote k may still hold its sval: it becomes the view */
         sval *view;

@@ -109,11 +109,13 @@ void dbDelete(db *d, kv *k, version ver);
  * NULL if there is none of that kind. */
 void *dbTombPayload(db *d, const char *key, size_t len, int kind);
 /* A key was just created (or a string base-written) with its value in
- * place, at version v: if a tombstone of its kind remains, the value is
- * rebuilt on top of the tombstone's payload, so that the new incarnation
- * observes the old one (its members, fields and totals are removed wherever
- * the old value is still held) and never reuses its dots. */
-void dbSeedFromTomb(db *d, kv *k, version v);
+ * place, at version v.  A set or hash is rebuilt on top of what its
+ * tombstone kept (if one remains) with every dot this node minted up to v's
+ * stamp marked seen (crdt_orset.h, orsetObserveUpTo); a string over a
+ * counter's tombstone becomes a counter whose base observes the old totals.
+ * So the new incarnation removes the old one wherever that is still held,
+ * and never reuses its dots or counter sequences. */
+void dbNewIncarnation(db *d, kv *k, version v);
 /* Deletes by name; returns 1 if the key existed (and was not expired). */
 int dbDeleteKey(db *d, const char *key, size_t len, version ver);
 /* Releases a value's memory according to its type (no tombstone, no hook). */

@@ -367,7 +367,7 @@ static kv *copyValueTo(db *d, const arg *to, kv *src, int64_t expire, int steal)
     }
     k->ver = v;
     k->editedInPlace = src->editedInPlace;
-    if (k->type != OBJ_STRING) dbSeedFromTomb(d, k, v);   /* strings: in dbWritten */
+    if (k->type != OBJ_STRING) dbNewIncarnation(d, k, v);   /* strings: in dbWritten */
     if (expire != -1) setExpire(d, k, expire, v);
     dbWritten(d, k, v);
     return k;

@@ -54,7 +54,7 @@ static kv *hashCreate(client *c, const arg *key, version v) {
     k->enc = ENC_CRDT;
     k->v.ptr = ormapNew();
     k->ver = v;
-    dbSeedFromTomb(c->db, k, v);
+    dbNewIncarnation(c->db, k, v);
     return k;
 }
 
@@ -170,9 +170,10 @@ static void hsetGeneric(client *c, int hmset) {
     int npairs = (c->argc - 2) / 2;
     unsigned char *skip = hsetOverwritten(c, npairs);
     version v = nextVersion();
+    ormap *delta = NULL;         /* a new key ships whole (its context starts at a floor) */
     if (!k) k = hashCreate(c, key, v);
+    else delta = dbDeltaFor(c->db, k);
     long long created = 0;
-    ormap *delta = dbDeltaFor(c->db, k);
     for (int p = 0; p < npairs; p++) {
         if (skip && skip[p]) continue;
         const arg *f = &c->argv[2 + 2 * p], *val = &c->argv[3 + 2 * p];
@@ -199,8 +200,9 @@ void hsetnxCommand(client *c) {
         return;
     }
     version v = nextVersion();
+    ormap *delta = k ? dbDeltaFor(c->db, k) : NULL;
     if (!k) k = hashCreate(c, key, v);
-    ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, dbDeltaFor(c->db, k));
+    ormapSet(hashMap(k), server.nodeId, v, f->p, f->len, val->p, val->len, delta);
     dbTouched(c->db, k, v);
     addReplyLongLong(c, 1);
     notifyKeyspaceEvent(NOTIFY_HASH, "hset", key->p, key->len, c->db->id);
@@ -346,8 +348,9 @@ void hincrbyCommand(client *c) {
         return;
     }
     version v = nextVersion();
+    ormap *delta = k ? dbDeltaFor(c->db, k) : NULL;
     if (!k) k = hashCreate(c, key, v);
-    ormapIncrBy(hashMap(k), server.nodeId, v, f->p, f->len, incr, dbDeltaFor(c->db, k));
+    ormapIncrBy(hashMap(k), server.nodeId, v, f->p, f->len, incr, delta);
     dbTouched(c->db, k, v);
     addReplyLongLong(c, value + incr);
     notifyKeyspaceEvent(NOTIFY_HASH, "hincrby", key->p, key->len, c->db->id);
@@ -373,8 +376,8 @@ void hincrbyfloatCommand(client *c) {
         return;
     }
     version v = nextVersion();
+    ormap *delta = k ? dbDeltaFor(c->db, k) : NULL;
     if (!k) k = hashCreate(c, key, v);
-    ormap *delta = dbDeltaFor(c->db, k);
     ormapIncrByFloat(hashMap(k), server.nodeId, v, f->p, f->len, incr, delta);
     /* Redis parses, adds and formats at every step.  The register keeps a
      * running float sum per node, which can round differently (or absorb a

@@ -44,7 +44,7 @@ static kv *setCreate(db *d, const arg *key, orset *s, version v) {
     k->enc = ENC_CRDT;
     k->v.ptr = s ? s : orsetNew();
     k->ver = v;
-    dbSeedFromTomb(d, k, v);
+    dbNewIncarnation(d, k, v);
     return k;
 }
 
@@ -152,9 +152,10 @@ void saddCommand(client *c) {
     kv *k;
     if (findSet(c, key, 1, &k) < 0) return;
     version v = nextVersion();
+    orset *delta = NULL;         /* a new key ships whole (its context starts at a floor) */
     if (!k) k = setCreate(c->db, key, NULL, v);
+    else delta = dbDeltaFor(c->db, k);
     long long added = 0;
-    orset *delta = dbDeltaFor(c->db, k);
     for (int j = 2; j < c->argc; j++)
         added += orsetAdd(setOf(k), server.nodeId, c->argv[j].p, c->argv[j].len, delta);
     dbTouched(c->db, k, v);

@@ -384,7 +384,7 @@ static strCounter *counterFor(client *c, kv **kp, const arg *key, version v) {
     if (!*kp) {
         *kp = dbCreate(c->db, key->p, key->len, OBJ_STRING);
         (*kp)->ver = v;
-        dbSeedFromTomb(c->db, *kp, v);   /* a deleted counter's totals continue */
+        dbNewIncarnation(c->db, *kp, v);   /* a deleted counter's totals continue */
     }
     return kvCounter(*kp);
 }
@@ -421,6 +421,7 @@ static void incrDecr(client *c, long long incr) {
         addReplyLongLong(c, value);
         return;
     }
+    regSeqFloor(&sc->r, server.nodeId, v.stamp);   /* seqs never repeat an old incarnation's */
     regIncrBy(&sc->r, server.nodeId, incr, NULL);
     k->editedInPlace = 0;
     sc->floatView = 0;
@@ -469,6 +470,7 @@ void incrbyfloatCommand(client *c) {
     }
     version v = nextVersion();
     strCounter *sc = counterFor(c, &k, key, v);
+    regSeqFloor(&sc->r, server.nodeId, v.stamp);
     regIncrByFloat(&sc->r, server.nodeId, incr, NULL);
     /* Locally the value steps exactly as Redis's does (parse, add, format), so
      * a single node answers byte for byte like Redis; the register's own sum

@@ -1083,6 +1083,27 @@ static void testReviewRegressions(void) {
         EXPECT(A.c, "+OK", "SET after-swap 2");
         CONVERGED(ab, 2);
         EXPECT_ALL(ab, 2, "still streaming", "\"2\"", "GET after-swap");
+
+        /* a key deleted and re-created while a peer was away (its tombstone
+         * collected meanwhile) must not collide with the peer's stale copy:
+         * the new incarnation's dots and counter seqs start past the old */
+        EXPECT(A.c, ":1", "SADD reborn x");
+        EXPECT(A.c, ":5", "INCRBY reborn-ctr 5");
+        CONVERGED(ab, 2);
+        EXPECT(B.c, "+OK", "REPLICAOF NO ONE");
+        WAIT_LINK(&A, nodePort(&B), LINK_ABSENT, "A forgets B once it left");
+        EXPECT(A.c, ":2", "DEL reborn reborn-ctr");
+        hSleepMs(300);                              /* no peers: tombstones collected */
+        EXPECT(A.c, ":1", "SADD reborn y");
+        EXPECT(A.c, ":1", "SADD reborn z");
+        EXPECT(A.c, ":1", "INCR reborn-ctr");
+        EXPECT(B.c, "+OK", "REPLICAOF 127.0.0.1 %d", nodePort(&A));
+        if (WAIT_MESH(ab, 2)) {
+            CONVERGED(ab, 2);
+            EXPECT_ALL_SORTED(ab, 2, "the re-created set keeps both new members, the deleted one stays gone",
+                              "[\"y\",\"z\"]", "SMEMBERS reborn");
+            EXPECT_ALL(ab, 2, "the re-created counter counts only its own increments", "\"1\"", "GET reborn-ctr");
+        }
     }
     nodeStopAll(ab, 2);
 }
