@@ -169,6 +169,29 @@ static void onReaper(struct ev_loop *loop, ev_timer *w, int revents) {
     }
 }
 
+/* Nodes this one left (REPLICAOF NO ONE): a member list still naming us
+ * somewhere must not pull us back in; only a REPLICAOF does. */
+#define PEER_LEFT_MAX 256
+static uint64_t leftIds[PEER_LEFT_MAX];
+static int nleft;
+
+static int leftFind(uint64_t id) {
+    for (int i = 0; i < nleft; i++)
+        if (leftIds[i] == id) return i;
+    return -1;
+}
+
+static void leftForget(uint64_t id) {
+    int i = leftFind(id);
+    if (i >= 0) leftIds[i] = leftIds[--nleft];
+}
+
+static void leftRemember(uint64_t id) {
+    if (!id || leftFind(id) >= 0) return;
+    if (nleft == PEER_LEFT_MAX) memmove(leftIds, leftIds + 1, (PEER_LEFT_MAX - 1) * sizeof(uint64_t)), nleft--;
+    leftIds[nleft++] = id;
+}
+
 static peer *peerAdd(const char *host, int port, uint64_t id) {
     peer *p = calloc(1, sizeof(*p));
     if (!p) abort();
@@ -176,7 +199,7 @@ static peer *peerAdd(const char *host, int port, uint64_t id) {
     p->port = port;
     p->id = id;
     p->fd = -1;
-    p->joining = 1;
+    p->hello = PEER_HELLO_JOIN;
     p->state = PEER_CONNECTING;
     p->downSinceMs = server.mstime;
     ev_init(&p->timer, onTimer);
@@ -226,6 +249,10 @@ void peerLeaveAll(void) {
             p->opos += (size_t)n;
         }
     }
+    for (peer *p = peers; p; p = p->next) leftRemember(p->id);
+    /* the links peers opened to us go too, so that they notice at once */
+    for (client *c = clientList(); c; c = c->next)
+        if (c->peerId) freeClientAsync(c);
     while (peers) peerForget(peers);
     serverLog(LL_NOTICE, "Left the mesh (REPLICAOF NO ONE): data kept");
 }
@@ -494,8 +521,9 @@ static void onHelloReply(peer *p, int type, const char *data, size_t len, void *
     }
     p->id = id;
     p->state = PEER_ONLINE;
-    p->joining = 0;
+    p->hello = PEER_HELLO_RECONNECT;
     p->backoffMs = 0;
+    leftForget(id);
     p->lastRecvMs = server.mstime;
     serverLog(LL_NOTICE, "Peer %s:%d (%016llx) online", p->host, p->port, (unsigned long long)id);
     while ((line = strtok_r(NULL, "\n", &save))) {
@@ -505,6 +533,7 @@ static void onHelloReply(peer *p, int type, const char *data, size_t len, void *
         int port = atoi(colon + 1);
         if (port > 0 && port < 65536 && !isSelf(line, port) && !findByAddr(line, port)) {
             peer *m = peerAdd(line, port, 0);
+            m->hello = PEER_HELLO_MEMBER;
             peerConnect(m);
         }
     }
@@ -523,14 +552,18 @@ static void sendHello(peer *p) {
     char id[17], port[16];
     snprintf(id, sizeof(id), "%016llx", (unsigned long long)server.nodeId);
     snprintf(port, sizeof(port), "%d", cfg.port);
-    const char *mode = p->joining ? "join" : "reconnect";
+    const char *mode = p->hello == PEER_HELLO_JOIN ? "join" : p->hello == PEER_HELLO_MEMBER ? "member" : "reconnect";
     const char *argv[5] = {"PEER", "HELLO", id, port, mode};
     size_t lens[5] = {4, 5, 16, strlen(port), strlen(mode)};
     peerSend(p, 5, argv, lens, onHelloReply, NULL);
 }
 
 static void onPing(peer *p, int type, const char *data, size_t len, void *ctx) {
-    (void)p; (void)type; (void)data; (void)len; (void)ctx;
+    (void)ctx;
+    if (type == '-') {
+        serverLog(LL_WARNING, "Peer %s:%d answered PING with: %.*s", p->host, p->port, (int)len, data);
+        peerDropLink(p, "the peer no longer knows us");
+    }
 }
 
 static void onTimer(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -591,13 +624,15 @@ static void peerHelloCommand(client *c) {
     clientHost(c, host, sizeof(host));
     peer *p = findById(id);
     if (!p) p = findByAddr(host, (int)port);
+    int join = argEq(&c->argv[4], "join");
     if (!p) {
-        if (!argEq(&c->argv[4], "join")) {
+        if (!join && !(argEq(&c->argv[4], "member") && leftFind(id) < 0)) {
             addReplyError(c, "ERR PEER HELLO: unknown peer (this node is not in its mesh)");
             return;
         }
+        leftForget(id);
         p = peerAdd(host, (int)port, id);
-        p->joining = 0;
+        p->hello = PEER_HELLO_RECONNECT;
         peerConnect(p);
     } else if (p->id != id) {
         /* the node at that address restarted as a new node: anything it
@@ -648,7 +683,7 @@ void peerCommand(client *c) {
         peer *p = peerOfClient(c);
         if (!c->peerId) {
             addReplyError(c, "ERR PEER: say PEER HELLO first");
-        } else if (argEq(sub, "PING")) {
+        } else if (argEq(sub, "PING") && p) {
             addReplyStatus(c, "PONG");
         } else if (argEq(sub, "LEAVE")) {
             peerLeaveCommand(c, p);

@@ -17,6 +17,9 @@
 #include "networking.h"
 
 enum { PEER_CONNECTING = 0, PEER_HANDSHAKE = 1, PEER_ONLINE = 2, PEER_DOWN = 3 };
+/* A HELLO joins (a user's REPLICAOF), introduces a member learned from another
+ * node's member list, or reconnects a link the other side already knows. */
+enum { PEER_HELLO_RECONNECT = 0, PEER_HELLO_JOIN = 1, PEER_HELLO_MEMBER = 2 };
 
 struct peer;
 /* A reply to a request: type is the RESP type byte ('+', '-', ':', '$'),
@@ -37,7 +40,7 @@ typedef struct peer {
     int fd;
     ev_io rio, wio;
     ev_timer timer;                /* heartbeat when online, reconnect otherwise */
-    int joining;                   /* HELLO says "join" (a new member) rather than "reconnect" */
+    int hello;                     /* what HELLO says: PEER_HELLO_* */
     int removed;                   /* forgotten, waiting to be freed */
     int overLimit;                 /* output passed peer-output-limit: drop at the next write */
     int64_t lastPeerRoundMs;       /* sync.c: when it last drove a round with us */

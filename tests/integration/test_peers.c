@@ -1108,6 +1108,30 @@ static void testReviewRegressions(void) {
     nodeStopAll(ab, 2);
 }
 
+/* A node leaves while a peer is stopped (it misses the LEAVE): once that peer
+ * is back, member lists still naming the leaver must not pull it back in. */
+static void testLeaveWhileStopped(void) {
+    testBegin("REPLICAOF NO ONE while a peer is stopped: the leaver stays out");
+    node A, B, C;
+    node *all[] = {&A, &B, &C}, *bc[] = {&B, &C};
+    if (startMesh3(&A, &B, &C, all)) {
+        nodePause(&B);
+        hSleepMs(QUIET_MS);
+        EXPECT(A.c, "+OK", "REPLICAOF NO ONE");
+        hSleepMs(300);
+        nodeResume(&B);
+        hSleepMs(2000);
+        CHECK_INT(infoInt(&A, "replication", "connected_peers"), 0);
+        WAIT_LINK(&B, nodePort(&A), LINK_ABSENT, "B forgets the node that left");
+        WAIT_LINK(&C, nodePort(&A), LINK_ABSENT, "C forgets the node that left");
+        EXPECT(A.c, "+OK", "SET only:a 1");
+        hSleepMs(500);
+        for (int i = 0; i < 2; i++) EXPECT(bc[i]->c, "(nil)", "GET only:a");
+        WAIT_MESH(bc, 2);
+    }
+    nodeStopAll(all, 3);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1119,6 +1143,7 @@ int main(void) {
     testEdgeCases();
     testMasterauth();
     testReviewRegressions();
+    testLeaveWhileStopped();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
