@@ -83,22 +83,35 @@ tombstone *tombsFind(dict *t, const char *key, size_t len) {
     return (tombstone *)dictFind(t, key, len);
 }
 
-size_t tombsCollect(dict *t, uint64_t syncedStamp, size_t max) {
-    size_t n = 0;
-    if (dictSize(t) == 0 || syncedStamp == 0) return 0;
-    dictIter it;
-    dictIterSafe(&it, t);
-    dictLink *l;
-    while (n < max && (l = dictNext(&it))) {
-        tombstone *ts = (tombstone *)l;
-        if (ts->seen < syncedStamp) {
-            dictUnlink(t, ts->key, ts->keylen);
-            tombFree(ts);
-            n++;
-        }
+typedef struct collectCtx {
+    uint64_t synced;
+    tombstone **dead;
+    size_t ndead, visited;
+} collectCtx;
+
+static void collectVisit(dictLink *l, void *ctx) {
+    collectCtx *cc = ctx;
+    tombstone *ts = (tombstone *)l;
+    cc->visited++;
+    if (ts->seen < cc->synced) {
+        cc->dead = realloc(cc->dead, (cc->ndead + 1) * sizeof(*cc->dead));
+        if (!cc->dead) abort();
+        cc->dead[cc->ndead++] = ts;
     }
-    dictIterEnd(&it);
-    return n;
+}
+
+size_t tombsCollect(dict *t, uint64_t *cursor, uint64_t syncedStamp, size_t maxVisit) {
+    if (dictSize(t) == 0 || syncedStamp == 0) return 0;
+    collectCtx cc = {syncedStamp, NULL, 0, 0};
+    do {
+        *cursor = dictScan(t, *cursor, collectVisit, &cc);
+    } while (*cursor != 0 && cc.visited < maxVisit);
+    for (size_t i = 0; i < cc.ndead; i++) {
+        dictUnlink(t, cc.dead[i]->key, cc.dead[i]->keylen);
+        tombFree(cc.dead[i]);
+    }
+    free(cc.dead);
+    return cc.ndead;
 }
 
 static void freeTomb(dictLink *l, void *ctx) {

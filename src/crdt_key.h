@@ -72,9 +72,11 @@ void tombPayloadFree(int kind, void *payload);
 /* A write re-created the key: its tombstone is no longer needed. */
 void tombsForget(dict *t, const char *key, size_t len);
 tombstone *tombsFind(dict *t, const char *key, size_t len);
-/* Drops up to max tombstones that every peer has synced past: seen <
- * syncedStamp (UINT64_MAX with no peers); returns how many. */
-size_t tombsCollect(dict *t, uint64_t syncedStamp, size_t max);
+/* Drops the tombstones every peer has synced past (seen < syncedStamp;
+ * UINT64_MAX with no peers, 0 when some peer never synced) among the next
+ * buckets of a scan from *cursor that visits about maxVisit tombstones, so
+ * that a large table costs a bounded slice per call; returns how many. */
+size_t tombsCollect(dict *t, uint64_t *cursor, uint64_t syncedStamp, size_t maxVisit);
 void tombsClear(dict *t);
 
 #endif

@@ -105,6 +105,8 @@ static void expireKeyNow(db *d, kv *k) {
     version v = k->ver;
     uint64_t atDeadline = hlcMake((uint64_t)when, 0);
     v.stamp = atDeadline > k->ver.stamp ? atDeadline : k->ver.stamp + 1;
+    /* a write right after must be stamped past the expiry, or it would lose to it */
+    hlcObserve(&server.clock, v.stamp, (uint64_t)server.mstime);
     char keybuf[256];
     size_t len = k->keylen;
     char *key = len <= sizeof(keybuf) ? keybuf : malloc(len);
@@ -298,7 +300,9 @@ int dbDeleteKey(db *d, const char *key, size_t len, version ver) {
 
 tombstone *dbFindTombstone(db *d, const char *key, size_t len) { return tombsFind(&d->tombs, key, len); }
 
-size_t dbCollectTombstones(db *d, uint64_t syncedStamp, size_t max) { return tombsCollect(&d->tombs, syncedStamp, max); }
+size_t dbCollectTombstones(db *d, uint64_t syncedStamp, size_t max) {
+    return tombsCollect(&d->tombs, &d->tombCursor, syncedStamp, max);
+}
 
 long long dbTotalTombstones(void) {
     long long n = 0;

@@ -73,6 +73,7 @@ typedef struct db {
     long long avgTtl;
     uint64_t expiresCursor;
     long long persisted;        /* expireEntry markers with when = -1 */
+    uint64_t tombCursor;        /* where tombstone collection goes on */
 } db;
 
 void dbInitAll(int count);
@@ -186,7 +187,7 @@ extern void *(*dbDeltaProvider)(db *d, kv *k);
 
 /* Tombstones: collected once every known peer has synced past them.
  * syncedStamp is that minimum over peers (UINT64_MAX with no peers).
- * Returns how many were collected; at most `max` per call. */
+ * Each call looks at about `max` of them; returns how many were collected. */
 size_t dbCollectTombstones(db *d, uint64_t syncedStamp, size_t max);
 tombstone *dbFindTombstone(db *d, const char *key, size_t len);
 long long dbTotalTombstones(void);

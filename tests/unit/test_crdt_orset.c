@@ -1106,6 +1106,32 @@ static void testAccumulatedDelta(void **state) {
     }
 }
 
+/* A new incarnation starts its dots past a floor: merged with a stale copy of
+ * the old incarnation (whose tombstone is gone), it removes what its node had
+ * added there, keeps what other nodes added unseen, and never collides. */
+static void testIncarnationFloor(void **state) {
+    (void)state;
+    orset *old = orsetNew();
+    orsetAdd(old, 1, "x", 1, NULL);            /* dot (1,1) */
+    orsetAdd(old, 2, "w", 1, NULL);            /* another node's add, never seen by the new one */
+    orset *fresh = orsetNew();
+    orsetObserveUpTo(fresh, 1, 1000);
+    orsetAdd(fresh, 1, "y", 1, NULL);          /* dot (1,1001), not (1,1) */
+    assert_int_equal(ccMax(orsetContext(fresh), 1), 1001);
+    orset *a = orsetDup(fresh), *b = orsetDup(old);
+    orsetMerge(a, old);
+    orsetMerge(b, fresh);
+    assert_true(orsetEqual(a, b));
+    assert_true(orsetContains(a, "y", 1));
+    assert_true(orsetContains(a, "w", 1));
+    assert_false(orsetContains(a, "x", 1));
+    assert_int_equal(orsetCard(a), 2);
+    orsetFree(old);
+    orsetFree(fresh);
+    orsetFree(a);
+    orsetFree(b);
+}
+
 int main(void) {
     const char *env = getenv("CRDT_SEED");
     seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
@@ -1117,6 +1143,7 @@ int main(void) {
         cmocka_unit_test(testAnyOrderHistories),
         cmocka_unit_test(testDeltaGroups),
         cmocka_unit_test(testAccumulatedDelta),
+        cmocka_unit_test(testIncarnationFloor),
         cmocka_unit_test(testIterationScanDigest),
         cmocka_unit_test(testEncoding),
         cmocka_unit_test(testPackedGrowth),

@@ -1018,9 +1018,34 @@ static void test_decode_hostile_input(void **state) {
     printf("  decode: %ld inputs refused, %ld accepted and checked\n", refused, accepted);
 }
 
+/* A node's first increment of a register starts at a floor: a stale copy of
+ * an older incarnation (seq 5, sum 100) no longer wins over the new total. */
+static void test_seq_floor(void **state) {
+    (void)state;
+    reg old, fresh;
+    regInit(&old);
+    regInit(&fresh);
+    for (int i = 0; i < 5; i++) regIncrBy(&old, 7, 20, NULL);
+    regSeqFloor(&fresh, 7, 1000);
+    regIncrBy(&fresh, 7, 1, NULL);
+    regSeqFloor(&fresh, 7, 5000);              /* no effect once the node has a total */
+    regIncrBy(&fresh, 7, 1, NULL);
+    long long v;
+    assert_true(regIntValue(&fresh, &v));
+    assert_int_equal(v, 2);
+    regMerge(&fresh, &old);
+    assert_true(regIntValue(&fresh, &v));
+    assert_int_equal(v, 2);
+    regMerge(&old, &fresh);
+    assert_true(regEqual(&old, &fresh));
+    regFree(&old);
+    regFree(&fresh);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_set_and_delete),
+        cmocka_unit_test(test_seq_floor),
         cmocka_unit_test(test_counter_formatting),
         cmocka_unit_test(test_observed_reset),
         cmocka_unit_test(test_set_delta_carries_observed),
