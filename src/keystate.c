@@ -104,6 +104,8 @@ int keystateEncode(cbuf *b, db *d, const char *key, size_t len) {
     return 1;
 }
 
+void keystateEncodeLive(cbuf *b, db *d, const kv *k) { encodeLive(b, d, k, NULL); }
+
 void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta) { encodeLive(b, d, k, delta); }
 
 /* ---------- digests ---------- */
@@ -450,7 +452,7 @@ int keystateApply(creader *rd) {
         recordFreeValue(&r);
         return KS_REFUSED;
     }
-    uint64_t now = (uint64_t)mstime();
+    uint64_t now = (uint64_t)server.mstime;     /* cached per event: a clock read per record costs */
     if (hlcObserve(&server.clock, r.ver.stamp, now) != 0 || hlcObserve(&server.clock, r.dl.ver.stamp, now) != 0) {
         serverLog(LL_WARNING, "Refusing a peer's write to '%.*s': its clock is more than %llu ms ahead of ours",
                   (int)(r.keylen > 64 ? 64 : r.keylen), r.key, (unsigned long long)server.clock.maxSkewMs);

@@ -31,6 +31,8 @@
 /* Appends the record of the key's current state in d: its live value, else
  * its tombstone.  Returns 0 (and appends nothing) if it has neither. */
 int keystateEncode(cbuf *b, db *d, const char *key, size_t len);
+/* The same for a live key already looked up. */
+void keystateEncodeLive(cbuf *b, db *d, const kv *k);
 /* Appends the record of live key k with delta (an orset for a set, an ormap
  * for a hash) in place of its whole value. */
 void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta);

@@ -179,11 +179,25 @@ void *syncDeltaFor(db *d, kv *k) {
     return e->delta;
 }
 
+/* 1 if a key's Merkle contribution costs little to compute (a string, a
+ * small set or hash): then it is computed at once, while the key is in cache,
+ * instead of being looked up again later. */
+static int cheapToHash(const kv *k) {
+    if (k->type == OBJ_SET) return orsetCard(k->v.ptr) <= 32;
+    if (k->type == OBJ_HASH) return ormapLen(k->v.ptr) <= 32;
+    return 1;
+}
+
 static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t prevMerkle, version ver) {
     (void)ver;
     if (tree) {
-        if (prevMerkle) merkleRemove(tree, leafOf(key, len), prevMerkle);
-        if (k) {
+        uint32_t leaf = leafOf(key, len);
+        if (prevMerkle) merkleRemove(tree, leaf, prevMerkle);
+        if (k && cheapToHash(k)) {
+            k->merkleDirty = 0;              /* a queued entry, if any, is skipped */
+            k->mhash = keystateHash(d, k);
+            merkleAdd(tree, leaf, k->mhash);
+        } else if (k) {
             k->mhash = 0;
             queueDirty(d, k);
         }
@@ -231,6 +245,7 @@ static void syncFlush(void) {
         if (!streaming) continue;
         deltaEntry *e = k ? deltaFind(d, key, len, 0) : NULL;
         if (e && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
+        else if (k) keystateEncodeLive(&batch, d, k);
         else if (!keystateEncode(&batch, d, key, len)) continue;
         peerStat.deltasSent++;
         if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
