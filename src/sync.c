@@ -55,18 +55,25 @@ static void queueDirty(db *d, kv *k) {
     cbufPutBytes(&dirtyKeys, k->key, k->keylen);
 }
 
+/* Queues of key names (merkle's dirty keys, the outbox) are buffers of
+ * (varint db, bytes name); this reads the next one.  0 at the end. */
+static int nextQueued(creader *r, db **d, const char **key, size_t *len) {
+    uint64_t dbid;
+    if (creaderLeft(r) == 0 || creaderGetVarint(r, &dbid) || creaderGetBytes(r, key, len)) return 0;
+    *d = dbAt((int)dbid);
+    return *d != NULL;
+}
+
 /* Brings every queued key's contribution into the tree. */
 static void merkleRefresh(void) {
     if (!tree || dirtyKeys.len == 0) return;
     creader r;
     creaderInit(&r, dirtyKeys.p, dirtyKeys.len);
-    while (creaderLeft(&r) > 0) {
-        uint64_t dbid;
-        const char *key;
-        size_t len;
-        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len)) break;
-        db *d = dbAt((int)dbid);
-        kv *k = d ? dbFind(d, key, len) : NULL;
+    db *d;
+    const char *key;
+    size_t len;
+    while (nextQueued(&r, &d, &key, &len)) {
+        kv *k = dbFind(d, key, len);
         if (!k || !k->merkleDirty) continue;
         k->merkleDirty = 0;
         k->mhash = keystateHash(d, k);
@@ -231,12 +238,10 @@ static void syncFlush(void) {
     int streaming = peerStreaming();
     creader r;
     creaderInit(&r, outNames.p, outNames.len);
-    while (creaderLeft(&r) > 0) {
-        uint64_t dbid;
-        const char *key;
-        size_t len;
-        if (creaderGetVarint(&r, &dbid) || creaderGetBytes(&r, &key, &len)) break;
-        db *d = dbAt((int)dbid);
+    db *d;
+    const char *key;
+    size_t len;
+    while (nextQueued(&r, &d, &key, &len)) {
         kv *k = dbFind(d, key, len);
         if (k) {
             if (!k->outboxQueued) continue;          /* shipped earlier in this batch */
