@@ -100,12 +100,67 @@ static void rebuildTree(void) {
     }
 }
 
+/* The first peer: the tree is built by a scan over every database, a slice
+ * of about 2 ms per loop iteration, so a large keyspace never stalls
+ * clients.  Meanwhile changes keep it exact as usual (a key's contribution
+ * is in the tree once mhash is set: the scan skips such keys and the ones
+ * queued as dirty), and no anti-entropy round runs against it. */
+static int building;
+static int drives(const peer *p);
+static void startRound(peer *p);
+static int buildDb;
+static uint64_t buildCursor;
+static int64_t buildStartUs;
+static ev_prepare buildWatcher;     /* a slice every loop iteration (under load) */
+static ev_idle buildIdle;           /* and no blocking in between while idle */
+
+static void buildVisit(dictLink *l, void *ctx) {
+    db *d = ctx;
+    kv *k = (kv *)l;
+    if (k->merkleDirty || k->mhash) return;
+    k->mhash = keystateHash(d, k);
+    merkleAdd(tree, leafOf(k->key, k->keylen), k->mhash);
+}
+
+static void buildSlice(void) {
+    int64_t start = ustime();
+    int steps = 0;
+    while (buildDb < dbCount()) {
+        db *d = dbAt(buildDb);
+        buildCursor = dictSize(&d->keys) ? dictScan(&d->keys, buildCursor, buildVisit, d) : 0;
+        if (buildCursor == 0) buildDb++;
+        if ((++steps & 63) == 0 && ustime() - start > 2000) return;
+    }
+    building = 0;
+    ev_prepare_stop(server.loop, &buildWatcher);
+    ev_idle_stop(server.loop, &buildIdle);
+    for (peer *p = peerList(); p; p = p->next)
+        if (p->state == PEER_ONLINE && !p->ae && drives(p)) startRound(p);
+    serverLog(LL_NOTICE, "Merkle tree built over %lld keys in %lld ms", dbTotalKeys(),
+              (long long)(ustime() - buildStartUs) / 1000);
+}
+
+static void onBuildPrepare(struct ev_loop *loop, ev_prepare *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    buildSlice();
+}
+
+static void onBuildIdle(struct ev_loop *loop, ev_idle *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    buildSlice();
+}
+
 void syncActivate(void) {
     if (tree) return;
     tree = merkleNew();
-    int64_t start = ustime();
-    rebuildTree();
-    serverLog(LL_NOTICE, "Merkle tree built over %lld keys in %lld ms", dbTotalKeys(), (long long)(ustime() - start) / 1000);
+    building = 1;
+    buildDb = 0;
+    buildCursor = 0;
+    buildStartUs = ustime();
+    ev_prepare_init(&buildWatcher, onBuildPrepare);
+    ev_prepare_start(server.loop, &buildWatcher);
+    ev_idle_init(&buildIdle, onBuildIdle);
+    ev_idle_start(server.loop, &buildIdle);
 }
 
 /* ---------- the outbox ---------- */
@@ -317,6 +372,10 @@ static void hashesCommand(client *c, peer *p) {
         malformed(c, p, "PEER HASHES");
         return;
     }
+    if (building) {
+        addReplyError(c, "BUILDING the Merkle tree is still being built");
+        return;
+    }
     if (level == 0) {
         p->aeRoundSeen = hlcNow(&server.clock, (uint64_t)server.mstime);
         p->lastPeerRoundMs = server.mstime;
@@ -480,6 +539,11 @@ static void askHashes(peer *p) {
 static void onHashes(peer *p, int type, const char *data, size_t len, void *ctx) {
     aeRound *r = p->ae;
     if (type == 0 || r != ctx) return;
+    if (type == '-' && len >= 8 && !memcmp(data, "BUILDING", 8)) {
+        roundFree(p);                    /* its tree is not ready: try again in 100 ms */
+        p->lastRoundMs = server.mstime - cfg.antiEntropyIntervalMs + 100;
+        return;
+    }
     if (type != '$' || len != r->nidx * 8) {
         roundFree(p);
         peerDropLink(p, "bad PEER HASHES reply");
@@ -730,13 +794,14 @@ static int drives(const peer *p) {
 
 void syncLinkUp(peer *p) {
     p->lastPeerRoundMs = server.mstime;
-    if (drives(p) && !p->ae) startRound(p);
+    if (!building && drives(p) && !p->ae) startRound(p);
 }
 
 void syncLinkDown(peer *p) { roundFree(p); }
 
 void syncPeerTick(peer *p) {
-    if (p->state == PEER_ONLINE && !p->ae && server.mstime - p->lastRoundMs >= cfg.antiEntropyIntervalMs && drives(p))
+    if (p->state == PEER_ONLINE && !building && !p->ae && server.mstime - p->lastRoundMs >= cfg.antiEntropyIntervalMs &&
+        drives(p))
         startRound(p);
 }
 
@@ -748,8 +813,10 @@ void syncCron(void) {
     if (dirtyKeys.len > 4 * 1024 * 1024) merkleRefresh();
 }
 
+/* (SWAPDB is refused while peers exist; a tree kept from earlier peers is
+ * rebuilt at once, the hashes of every key of both databases having moved.) */
 static void onDbSwapped(void) {
-    if (tree) rebuildTree();
+    if (tree && !building) rebuildTree();
 }
 
 void syncInit(void) {
