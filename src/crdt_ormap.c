@@ -628,6 +628,13 @@ void ormapClear(ormap *m, ormap *delta) {
     m->packed = 1;
 }
 
+ormap *ormapEmptyLike(const ormap *m) {
+    ormap *e = ormapNew();
+    ccCopy(&e->cc, &m->cc);
+    becomeFullState(e);
+    return e;
+}
+
 void ormapObserveUpTo(ormap *m, uint64_t node, uint64_t floor) {
     becomeFullState(m);
     ccObserveUpTo(&m->cc, node, floor);

@@ -56,6 +56,8 @@ void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t 
 void ormapClear(ormap *m, ormap *delta);        /* observed-remove of every field */
 /* A new incarnation: as orsetObserveUpTo (crdt_orset.h). */
 void ormapObserveUpTo(ormap *m, uint64_t node, uint64_t floor);
+/* An empty map that has seen what m has (as orsetEmptyLike). */
+ormap *ormapEmptyLike(const ormap *m);
 
 void ormapMerge(ormap *m, const ormap *other);
 

@@ -646,6 +646,13 @@ void orsetClear(orset *s, orset *delta) {
     membersFree(s);
 }
 
+orset *orsetEmptyLike(const orset *s) {
+    orset *e = orsetNew();
+    ccCopy(&e->cc, &s->cc);
+    becomeFullState(e);
+    return e;
+}
+
 void orsetObserveUpTo(orset *s, uint64_t node, uint64_t floor) {
     becomeFullState(s);      /* its context now holds dots no member lists */
     ccObserveUpTo(&s->cc, node, floor);

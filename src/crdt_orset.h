@@ -44,6 +44,9 @@ void orsetClear(orset *s, orset *delta);        /* observed-remove of every memb
  * this node had added to it.  lattice passes the creating version's HLC
  * stamp, which grows faster (65,536 a millisecond) than any key gets adds. */
 void orsetObserveUpTo(orset *s, uint64_t node, uint64_t floor);
+/* An empty set that has seen what s has (its context): what removing every
+ * member of s leaves, without touching s (RENAME's source tombstone). */
+orset *orsetEmptyLike(const orset *s);
 
 void orsetMerge(orset *s, const orset *other);
 

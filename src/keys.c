@@ -359,9 +359,13 @@ static kv *copyValueTo(db *d, const arg *to, kv *src, int64_t expire, int steal)
         k->type = src->type;
         k->enc = src->enc;
         k->v = src->v;
-        src->enc = ENC_INT;
-        src->type = OBJ_STRING;
-        src->v.i = 0;
+        /* The source keeps what its delete must observe, so that its tombstone
+         * removes only what it saw where the old value is still held (a
+         * concurrent add to the source elsewhere survives). */
+        if (src->type == OBJ_SET) src->v.ptr = orsetEmptyLike(k->v.ptr);
+        else if (src->type == OBJ_HASH) src->v.ptr = ormapEmptyLike(k->v.ptr);
+        else if (src->enc == ENC_COUNTER) kvCopyValue(src, k);
+        else src->enc = ENC_INT, src->type = OBJ_STRING, src->v.i = 0;
     } else {
         kvCopyValue(k, src);
     }

@@ -1103,6 +1103,22 @@ static void testReviewRegressions(void) {
             EXPECT_ALL_SORTED(ab, 2, "the re-created set keeps both new members, the deleted one stays gone",
                               "[\"y\",\"z\"]", "SMEMBERS reborn");
             EXPECT_ALL(ab, 2, "the re-created counter counts only its own increments", "\"1\"", "GET reborn-ctr");
+
+            /* RENAME's source is deleted as an observed remove: an add made to
+             * the source concurrently on the other node survives there */
+            EXPECT(A.c, ":2", "SADD ren:src a b");
+            CONVERGED(ab, 2);
+            nodePause(&A);
+            WAIT_LINK(&B, nodePort(&A), LINK_DOWN, "B sees A down");
+            EXPECT(B.c, ":1", "SADD ren:src c");
+            nodePause(&B);
+            nodeResume(&A);
+            WAIT_LINK(&A, nodePort(&B), LINK_DOWN, "A sees B down");
+            EXPECT(A.c, "+OK", "RENAME ren:src ren:dst");
+            nodeResume(&B);
+            CONVERGED(ab, 2);
+            EXPECT_ALL_SORTED(ab, 2, "RENAME moved what it saw", "[\"a\",\"b\"]", "SMEMBERS ren:dst");
+            EXPECT_ALL_SORTED(ab, 2, "an add RENAME did not see stays at the source", "[\"c\"]", "SMEMBERS ren:src");
         }
     }
     nodeStopAll(ab, 2);
