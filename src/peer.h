@@ -56,6 +56,7 @@ typedef struct peer {
     uint64_t syncedStamp;          /* our clock when the last completed anti-entropy round with it began; 0 = none */
     struct aeRound *ae;            /* sync.c: the round we drive on this link */
     uint64_t aeRoundSeen;          /* sync.c: our clock when the round it drives with us began */
+    int aeRoundRefused;            /* sync.c: a record it sent since was refused (clock skew) */
     int64_t lastRoundMs;
     struct peer *next;
 } peer;

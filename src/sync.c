@@ -379,6 +379,7 @@ static void hashesCommand(client *c, peer *p) {
     if (level == 0) {
         p->aeRoundSeen = hlcNow(&server.clock, (uint64_t)server.mstime);
         p->lastPeerRoundMs = server.mstime;
+        p->aeRoundRefused = 0;
     }
     merkleRefresh();
     size_t n = c->argv[3].len / 4;
@@ -472,7 +473,9 @@ int syncPeerCommand(client *c, peer *p) {
             malformed(c, p, delta ? "PEER DELTA" : "PEER MERGE");
             return 1;
         }
+        refusedSome = 0;
         long changed = applyRecords(c->argv[2].p, c->argv[2].len, delta ? &peerStat.deltasReceived : NULL);
+        if (refusedSome) p->aeRoundRefused = 1;   /* we do not hold all it has */
         if (changed < 0) malformed(c, p, delta ? "PEER DELTA" : "PEER MERGE");
         else if (!delta) peerStat.aeKeysRepaired += (uint64_t)changed;
         return 1;                        /* no reply: these are streamed */
@@ -482,7 +485,7 @@ int syncPeerCommand(client *c, peer *p) {
     else if (argEq(sub, "GET")) getCommand(c, p);
     else if (argEq(sub, "DONE")) {
         /* the round it drove is complete: it holds all we had when it began */
-        if (p->aeRoundSeen) p->syncedStamp = p->aeRoundSeen;
+        if (p->aeRoundSeen && !p->aeRoundRefused) p->syncedStamp = p->aeRoundSeen;
         peerStat.aeRounds++;
     } else return 0;
     return 1;
