@@ -454,8 +454,12 @@ int keystateApply(creader *rd) {
     }
     uint64_t now = (uint64_t)server.mstime;     /* cached per event: a clock read per record costs */
     if (hlcObserve(&server.clock, r.ver.stamp, now) != 0 || hlcObserve(&server.clock, r.dl.ver.stamp, now) != 0) {
-        serverLog(LL_WARNING, "Refusing a peer's write to '%.*s': its clock is more than %llu ms ahead of ours",
-                  (int)(r.keylen > 64 ? 64 : r.keylen), r.key, (unsigned long long)server.clock.maxSkewMs);
+        static int64_t lastLogMs;       /* a skewed peer must not flood the log */
+        if (server.mstime - lastLogMs >= 1000) {
+            lastLogMs = server.mstime;
+            serverLog(LL_WARNING, "Refusing a peer's write to '%.*s': its clock is more than %llu ms ahead of ours",
+                      (int)(r.keylen > 64 ? 64 : r.keylen), r.key, (unsigned long long)server.clock.maxSkewMs);
+        }
         recordFreeValue(&r);
         return KS_REFUSED;
     }

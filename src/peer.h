@@ -95,6 +95,7 @@ typedef struct peerStats {
     uint64_t deltasSent, deltasReceived;
     uint64_t bytesSent, bytesReceived;
     uint64_t aeRounds, aeKeysRepaired;
+    uint64_t recordsRefused;       /* stamped too far ahead of our clock */
 } peerStats;
 extern peerStats peerStat;
 

@@ -46,7 +46,7 @@ void updateCachedTime(void) {
 
 version nextVersion(void) {
     version v;
-    v.stamp = hlcNow(&server.clock, (uint64_t)mstime());
+    v.stamp = hlcNow(&server.clock, (uint64_t)(mstime() + server.clockSkewMs));
     v.node = server.nodeId;
     return v;
 }

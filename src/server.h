@@ -52,6 +52,7 @@ struct server {
     int pauseAll;             /* 1: ALL, 0: WRITE */
     uint64_t statPeakMemory;
     const char *lastCmdName;
+    int64_t clockSkewMs;      /* DEBUG CLOCK-SKEW: added to the wall clock of local versions */
 };
 
 extern struct server server;

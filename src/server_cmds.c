@@ -182,7 +182,8 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "client_query_buffer_limit_disconnections:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
                  "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntombstones:%lld\r\n"
                  "peer_deltas_sent:%llu\r\npeer_deltas_received:%llu\r\npeer_bytes_sent:%llu\r\n"
-                 "peer_bytes_received:%llu\r\nanti_entropy_rounds:%llu\r\nanti_entropy_keys_repaired:%llu\r\n",
+                 "peer_bytes_received:%llu\r\nanti_entropy_rounds:%llu\r\nanti_entropy_keys_repaired:%llu\r\n"
+                 "peer_records_refused:%llu\r\n",
                  (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
                  (unsigned long long)s->netInputBytes, (unsigned long long)s->netOutputBytes,
                  (unsigned long long)s->rejectedConn, (unsigned long long)s->expiredkeys,
@@ -194,7 +195,8 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  (unsigned long long)s->clientOutbufLimitDisconnections, dbTotalTombstones(),
                  (unsigned long long)peerStat.deltasSent, (unsigned long long)peerStat.deltasReceived,
                  (unsigned long long)peerStat.bytesSent, (unsigned long long)peerStat.bytesReceived,
-                 (unsigned long long)peerStat.aeRounds, (unsigned long long)peerStat.aeKeysRepaired);
+                 (unsigned long long)peerStat.aeRounds, (unsigned long long)peerStat.aeKeysRepaired,
+                 (unsigned long long)peerStat.recordsRefused);
     }
     if (wants("replication", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");
@@ -488,10 +490,18 @@ void debugCommand(client *c) {
             "    Accepted and ignored: lattice has no quicklists.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "CLOCK-SKEW <ms>",
+            "    lattice: stamp this node's writes as if its clock were <ms> ahead (tests",
+            "    the refusal of stamps too far ahead by peers). 0 restores it.",
             NULL};
         addReplyHelp(c, help);
     } else if (argEq(sub, "sleep") && c->argc == 3) {
         debugSleep(c, &c->argv[2]);
+    } else if (argEq(sub, "clock-skew") && c->argc == 3) {
+        long long ms;
+        if (getLongLongFromArg(c, &c->argv[2], &ms, NULL) < 0) return;
+        server.clockSkewMs = ms;
+        addReplyOK(c);
     } else if (argEq(sub, "set-active-expire") && c->argc == 3) {
         char buf[32];
         argToCString(&c->argv[2], buf, sizeof(buf));

@@ -336,7 +336,10 @@ static long applyRecords(const char *p, size_t len, uint64_t *received) {
     while (creaderLeft(&r) > 0) {
         int rc = keystateApply(&r);
         if (rc == KS_MALFORMED) return -1;
-        if (rc == KS_REFUSED) refusedSome = 1;
+        if (rc == KS_REFUSED) {
+            refusedSome = 1;
+            peerStat.recordsRefused++;
+        }
         if (received) (*received)++;
         if (rc == KS_CHANGED) changed++;
     }

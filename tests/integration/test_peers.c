@@ -1148,6 +1148,31 @@ static void testLeaveWhileStopped(void) {
     nodeStopAll(all, 3);
 }
 
+/* A node whose clock runs far ahead cannot win every future write: its peer
+ * refuses stamps more than max-clock-skew-ms ahead of its own clock. */
+static void testClockSkew(void) {
+    testBegin("clock skew: stamps too far ahead are refused");
+    node A, B;
+    node *ab[] = {&A, &B};
+    nodeStart(&A, "A", NULL, NULL);
+    nodeStart(&B, "B", NULL, NULL);
+    EXPECT(B.c, "+OK", "REPLICAOF 127.0.0.1 %d", nodePort(&A));
+    if (WAIT_MESH(ab, 2)) {
+        EXPECT(A.c, "+OK", "SET skew:k good");
+        CONVERGED(ab, 2);
+        long long before = infoInt(&B, "stats", "peer_records_refused");
+        EXPECT(A.c, "+OK", "DEBUG CLOCK-SKEW 120000");
+        EXPECT(A.c, "+OK", "SET skew:k from-the-future");
+        hSleepMs(800);
+        EXPECT(B.c, "\"good\"", "GET skew:k");
+        CHECK_MSG(infoInt(&B, "stats", "peer_records_refused") > before,
+                  "B counts the refused record: peer_records_refused did not grow");
+        EXPECT(B.c, "+OK", "SET skew:other fine");       /* B itself is unaffected */
+        EXPECT(B.c, "\"fine\"", "GET skew:other");
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1160,6 +1185,7 @@ int main(void) {
     testMasterauth();
     testReviewRegressions();
     testLeaveWhileStopped();
+    testClockSkew();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
