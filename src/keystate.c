@@ -112,13 +112,19 @@ void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta) { encod
 
 static uint64_t mixVersion(uint64_t h, version v) { return ccHashWords(h, v.stamp, v.node); }
 
+/* The words of a live key's state hashed after its name (little-endian, so
+ * every host agrees): one XXH3 over them instead of a chain of small hashes,
+ * as this runs for every write while peers exist. */
+static uint64_t hashStateWords(uint64_t seed, const uint64_t *w, int n) {
+    unsigned char buf[8 * 8];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 8; j++) buf[8 * i + j] = (unsigned char)(w[i] >> (8 * j));
+    return XXH3_64bits_withSeed(buf, (size_t)(8 * n), seed);
+}
+
 uint64_t keystateHash(db *d, const kv *k) {
     uint64_t h = XXH3_64bits_withSeed(k->key, k->keylen, KS_HASH_SEED ^ (uint64_t)d->id);
-    h = ccHashWords(h, liveTag(k), 0);
-    h = mixVersion(h, k->ver);
     keyDeadline dl = getDeadline(d, k);
-    h = ccHashWords(h, (uint64_t)dl.when, k->hasExpire);
-    h = mixVersion(h, dl.ver);
     uint64_t v;
     if (k->type == OBJ_SET) {
         v = orsetDigest(k->v.ptr);
@@ -132,7 +138,8 @@ uint64_t keystateHash(db *d, const kv *k) {
         const char *p = kvStringView(k, buf, &len);
         v = XXH3_64bits(p, len);
     }
-    h = ccHashWords(h, v, 1);
+    uint64_t w[8] = {liveTag(k), k->ver.stamp, k->ver.node, (uint64_t)dl.when, k->hasExpire, dl.ver.stamp, dl.ver.node, v};
+    h = hashStateWords(h, w, 8);
     return h ? h : 1;
 }
 

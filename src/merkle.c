@@ -88,6 +88,10 @@ void merkleRemove(merkle *t, uint32_t leaf, uint64_t contribution) {
     t->hash[merklePos(MERKLE_DEPTH, leaf)] -= contribution;
     merkleMarkPath(t, leaf);
 }
+void merkleReplace(merkle *t, uint32_t leaf, uint64_t old, uint64_t contribution) {
+    t->hash[merklePos(MERKLE_DEPTH, leaf)] += contribution - old;
+    merkleMarkPath(t, leaf);
+}
 
 /* Recurses only into stale children (at most 4 levels deep), so the work is
  * proportional to the number of stale nodes under the one asked for. */

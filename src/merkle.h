@@ -43,6 +43,8 @@ static inline uint32_t merkleLevelSize(int level) { return 1u << (MERKLE_FANOUT_
  * tree in step with its keys. */
 void merkleAdd(merkle *t, uint32_t leaf, uint64_t contribution);
 void merkleRemove(merkle *t, uint32_t leaf, uint64_t contribution);
+/* merkleRemove(old) then merkleAdd(contribution), in one step (a key changed). */
+void merkleReplace(merkle *t, uint32_t leaf, uint64_t old, uint64_t contribution);
 
 /* The hash of node idx at level (0..MERKLE_DEPTH, idx < merkleLevelSize(level)).
  * At level MERKLE_DEPTH it is the leaf's value (0 when empty).  An interior

@@ -254,14 +254,16 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
     (void)ver;
     if (tree) {
         uint32_t leaf = leafOf(key, len);
-        if (prevMerkle) merkleRemove(tree, leaf, prevMerkle);
         if (k && cheapToHash(k)) {
             k->merkleDirty = 0;              /* a queued entry, if any, is skipped */
             k->mhash = keystateHash(d, k);
-            merkleAdd(tree, leaf, k->mhash);
-        } else if (k) {
-            k->mhash = 0;
-            queueDirty(d, k);
+            merkleReplace(tree, leaf, prevMerkle, k->mhash);
+        } else {
+            if (prevMerkle) merkleRemove(tree, leaf, prevMerkle);
+            if (k) {
+                k->mhash = 0;
+                queueDirty(d, k);
+            }
         }
     }
     if (dbApplyingRemote || !peerStreaming()) return;
