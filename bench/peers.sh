@@ -95,6 +95,8 @@ poll_s=$(awk -v m="$poll_ms" 'BEGIN { printf "%.3f", m / 1000 }')
 
 # shellcheck source=redis-tests/server.sh
 . "$root/redis-tests/server.sh"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 # Servers: NAME_pid and NAME_port, set and read (also through eval) by start and stop.
 a_pid="" a_port=""      # lattice A
 b_pid="" b_port=""      # lattice B, the peer
@@ -363,26 +365,8 @@ bench_one() {
     fi
     bo_n=$n_p1
     [ "$2" -eq 1 ] || bo_n=$n_p16
-    # shellcheck disable=SC2086
-    timeout "$bench_timeout" $pin_client redis-benchmark -h 127.0.0.1 -p "$bo_port" \
-        -c 50 -r 100000 -d 16 -n "$bo_n" -P "$2" -t "$3" --csv \
-        >"$out/last.csv" 2>>"$out/benchmark.err" &
-    bench_pid=$!
-    while srv_alive "$bench_pid"; do
-        if ! srv_alive "$bo_pid"; then
-            echo "peers: $1 died during $3 at -P $2" >&2
-            kill "$bench_pid" 2>/dev/null
-        fi
-        sleep 0.5
-    done
-    wait "$bench_pid"
-    bo_rc=$?
-    bench_pid=""
-    bo_rps=$(sed -n '2p' "$out/last.csv" | cut -d, -f2 | tr -d '"')
-    case $bo_rps in
-    '' | *[!0-9.]*) bo_rps=n/a ;;
-    esac
-    [ $bo_rc -eq 0 ] || bo_rps=n/a
+    bench_watched "$1" "$bo_port" "$bo_pid" "$2" "$3" "$bo_n"
+    bo_rps=$bench_rps
     if [ "$1" = lattice ] && ! peer_online "$a_port"; then
         bo_note="${bo_note:+$bo_note }link not online after run"
     fi

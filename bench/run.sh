@@ -35,6 +35,8 @@ results=$out/results.csv
 
 # shellcheck source=redis-tests/server.sh
 . "$root/redis-tests/server.sh"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 lattice_pid=""
 lattice_port=""
 redis_pid=""
@@ -98,28 +100,8 @@ bench_one() {
     fi
     n=$n_p1
     [ "$depth" -eq 1 ] || n=$n_p16
-    # Run in the background and watched: redis-benchmark spins, rather than exits, when
-    # the server dies under it.
-    # shellcheck disable=SC2086
-    timeout "$bench_timeout" $pin_client redis-benchmark -h 127.0.0.1 -p "$port" \
-        -c 50 -r 100000 -d 16 -n "$n" -P "$depth" -t "$t" --csv \
-        >"$out/last.csv" 2>>"$out/benchmark.err" &
-    bench_pid=$!
-    while srv_alive "$bench_pid"; do
-        if ! srv_alive "$pid"; then
-            echo "bench: $name died during $t at -P $depth" >&2
-            kill "$bench_pid" 2>/dev/null
-        fi
-        sleep 0.5
-    done
-    wait "$bench_pid"
-    rc=$?
-    # The CSV has a header line, then one line per test: "SET","123.45",...
-    rps=$(sed -n '2p' "$out/last.csv" | cut -d, -f2 | tr -d '"')
-    case $rps in
-    '' | *[!0-9.]*) rps=n/a ;;
-    esac
-    [ $rc -eq 0 ] || rps=n/a
+    bench_watched "$name" "$port" "$pid" "$depth" "$t" "$n"
+    rps=$bench_rps
     echo "$name,$depth,$t,$rps" >>"$results"
     printf '  %-7s -P %-2s %-5s %s\n' "$name" "$depth" "$t" "$rps"
 }

@@ -377,6 +377,31 @@ static inline int hWaitReady(hserver *s, int ms) {
     return -1;
 }
 
+/* Forks a server process: argv[0] run from the scratch directory with stdout
+ * and stderr to log, stdin from /dev/null, killed if the test dies. */
+static inline pid_t hSpawn(const char **argv, const char *log) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) hBail("fork failed");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        if (chdir(hTmpDir) != 0) _exit(126);
+        /* run from the scratch directory: a relative bin must still resolve */
+        execv(argv[0], (char *const *)argv);
+        perror("harness: exec");
+        _exit(127);
+    }
+    return pid;
+}
+
 /* Starts bin ([conf] --port P --bind B [extra...]) on a free port and waits
  * until it serves.  extra is NULL-terminated (or NULL).  A redis-server also
  * gets settings that keep it from writing files into the working directory.
@@ -421,27 +446,7 @@ static inline hserver *hStartServerEx(const char *bin, const char *conf, const c
         }
         for (int i = 0; extra && extra[i] && argc < 62; i++) argv[argc++] = extra[i];
         argv[argc] = NULL;
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid < 0) {
-            hBail("fork failed");
-        }
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
-            }
-            int devnull = open("/dev/null", O_RDONLY);
-            if (devnull >= 0) dup2(devnull, 0);
-            if (chdir(hTmpDir) != 0) _exit(126);
-            /* run from the scratch directory: a relative bin must still resolve */
-            execv(argv[0], (char *const *)argv);
-            perror("harness: exec");
-            _exit(127);
-        }
+        pid_t pid = hSpawn(argv, s->log);
         s->pid = pid;
         if (hWaitReady(s, 10000) == 0) return s;
         if (!hServerReaped(s)) {
@@ -1001,23 +1006,7 @@ static inline int hRestartServer(hserver *s, const char *const *extra) {
     long long deadline = hNowMs() + 5000;
     do {
         snprintf(s->log, sizeof(s->log), "%s/server-%d-restart%d.log", hTmpDir, s->port, ++restarts);
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid < 0) hBail("fork failed");
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
-            }
-            int devnull = open("/dev/null", O_RDONLY);
-            if (devnull >= 0) dup2(devnull, 0);
-            if (chdir(hTmpDir) != 0) _exit(126);
-            execv(argv[0], (char *const *)argv);
-            _exit(127);
-        }
+        pid_t pid = hSpawn(argv, s->log);
         s->pid = pid;
         s->exited = 0;
         if (hWaitReady(s, 10000) == 0) return 0;
