@@ -186,6 +186,26 @@ dictLink *dictFindHashed(dict *d, const char *key, size_t len, uint64_t hash) {
     return NULL;
 }
 
+/* The bucket a key hash is in now: table[1] for one already moved. */
+static dictLink *const *dictBucketOf(const dict *d, uint64_t hash) {
+    if (d->size[0] == 0) return NULL;
+    uint64_t idx = hash & dictMask(d, 0);
+    if (dictIsRehashing(d) && idx < (uint64_t)d->rehashidx) return &d->table[1][hash & dictMask(d, 1)];
+    return &d->table[0][idx];
+}
+
+void dictPrefetchBucket(const dict *d, uint64_t hash) {
+    dictLink *const *b = dictBucketOf(d, hash);
+    if (b) __builtin_prefetch(b);
+}
+
+void dictPrefetchNode(const dict *d, uint64_t hash) {
+    dictLink *const *b = dictBucketOf(d, hash);
+    if (!b || !*b) return;
+    __builtin_prefetch(*b);
+    __builtin_prefetch((const char *)*b + 64);
+}
+
 dictLink *dictFind(dict *d, const char *key, size_t len) {
     if (dictSize(d) == 0) return NULL;
     return dictFindHashed(d, key, len, dictHashKey(key, len));

@@ -41,6 +41,13 @@ static inline uint64_t dictSize(const dict *d) { return d->used[0] + d->used[1];
 dictLink *dictFind(dict *d, const char *key, size_t len);
 /* Same with the hash already computed by dictHashKey. */
 dictLink *dictFindHashed(dict *d, const char *key, size_t len, uint64_t hash);
+/* Cache hints for a loop about to look up many keys, issued a few lookups
+ * ahead: dictPrefetchBucket brings in the bucket slot of a key hash,
+ * dictPrefetchNode (issued later, once the slot is cached) the first node in
+ * it, and the line after, where a short key ends.  They change nothing and
+ * are never needed for correctness. */
+void dictPrefetchBucket(const dict *d, uint64_t hash);
+void dictPrefetchNode(const dict *d, uint64_t hash);
 /* Links a node whose key the caller knows is absent. */
 void dictAdd(dict *d, dictLink *node);
 /* Unlinks and returns the node with that key, or NULL. */

@@ -157,22 +157,7 @@ uint64_t keystateTombHash(db *d, const tombstone *t) {
 
 /* ---------- decoding ---------- */
 
-/* A decoded record: the head, the deadline and the value in its CRDT form. */
-typedef struct record {
-    uint8_t tag;
-    db *d;
-    const char *key;
-    size_t keylen;
-    version ver;
-    keyDeadline dl;         /* when = -1 and ver = record ver: none */
-    int dlMarker;           /* 1: "none" written at dl.ver */
-    const char *bytes;      /* 'S' */
-    size_t blen;
-    int kind;               /* 'T': TOMB_*; live: the TOMB_* of its CRDT value */
-    void *value;            /* reg * ('C'), orset * ('E'), ormap * ('H'), payload ('T') */
-} record;
-
-static void recordFreeValue(record *r) {
+static void recordFreeValue(ksRecord *r) {
     tombPayloadFree(r->kind, r->value);
     r->value = NULL;
 }
@@ -205,7 +190,7 @@ static int tagKind(uint8_t tag) {
     }
 }
 
-static int decodeRecord(creader *rd, record *r) {
+static int decodeRecord(creader *rd, ksRecord *r) {
     memset(r, 0, sizeof(*r));
     uint64_t dbid;
     if (creaderGetByte(rd, &r->tag) || creaderGetVarint(rd, &dbid) ||
@@ -265,7 +250,7 @@ static void storePlain(kv *k, const char *p, size_t len) {
 }
 
 /* Installs the record's value (taking it) into k, whose old value is freed. */
-static void installValue(kv *k, record *r) {
+static void installValue(kv *k, ksRecord *r) {
     freeValue(k);
     k->editedInPlace = 0;
     if (r->tag == 'S') {
@@ -305,7 +290,7 @@ static keyDeadline deadlineJoin(keyDeadline a, keyDeadline b) {
 }
 
 /* The record replaces whatever the key held (a newer incarnation). */
-static kv *createFrom(record *r) {
+static kv *createFrom(ksRecord *r) {
     kv *k = dbFind(r->d, r->key, r->keylen);
     if (!k) k = dbCreate(r->d, r->key, r->keylen, OBJ_STRING);
     else removeExpire(r->d, k);
@@ -325,7 +310,7 @@ static void deleteTo(db *d, const char *key, size_t len, version ver, int kind, 
 
 /* The record's value becomes the key's (a newer incarnation, or the first
  * one here); an empty CRDT value is a deletion. */
-static int installNew(record *r) {
+static int installNew(ksRecord *r) {
     if (r->kind != TOMB_PLAIN && valueEmpty(r->kind, r->value)) {
         deleteTo(r->d, r->key, r->keylen, r->ver, r->kind, r->value);
         r->value = NULL;
@@ -337,7 +322,7 @@ static int installNew(record *r) {
 }
 
 /* A tombstone record against the local state. */
-static int applyTomb(record *r) {
+static int applyTomb(ksRecord *r) {
     db *d = r->d;
     kv *k = dbFind(d, r->key, r->keylen);
     if (!k) {
@@ -373,7 +358,7 @@ static int applyTomb(record *r) {
 }
 
 /* A live record against a tombstone (no live key). */
-static int applyOverTomb(record *r, tombstone *t) {
+static int applyOverTomb(ksRecord *r, tombstone *t) {
     if (keyWriteSurvivesDelete(r->ver, t->ver)) return installNew(r);
     if (t->kind == TOMB_PLAIN || t->kind != r->kind) return KS_UNCHANGED;
     /* concurrent with the delete: what the delete did not observe survives */
@@ -389,7 +374,7 @@ static int applyOverTomb(record *r, tombstone *t) {
 
 /* Two live strings: the base is LWW, counters merge their registers.
  * Returns 0 when a plain string kept its own, newer or equal, value. */
-static int mergeStrings(kv *k, record *r) {
+static int mergeStrings(kv *k, ksRecord *r) {
     if (r->tag == 'S' && k->enc != ENC_COUNTER) {
         if (versionCmp(r->ver, k->ver) <= 0) return 0;
         storePlain(k, r->bytes, r->blen);
@@ -412,7 +397,7 @@ static int mergeStrings(kv *k, record *r) {
     return 1;
 }
 
-static int applyLive(record *r) {
+static int applyLive(ksRecord *r) {
     db *d = r->d;
     kv *k = dbFind(d, r->key, r->keylen);
     if (!k) {
@@ -448,12 +433,23 @@ static int applyLive(record *r) {
     return KS_CHANGED;
 }
 
+int keystateDecode(creader *rd, ksRecord *r) {
+    if (decodeRecord(rd, r) == 0) return 0;
+    recordFreeValue(r);
+    return KS_MALFORMED;
+}
+
+void keystateRecordFree(ksRecord *r) { recordFreeValue(r); }
+
 int keystateApply(creader *rd) {
-    record r;
-    if (decodeRecord(rd, &r) != 0) {
-        recordFreeValue(&r);
-        return KS_MALFORMED;
-    }
+    ksRecord r;
+    if (keystateDecode(rd, &r) != 0) return KS_MALFORMED;
+    return keystateApplyDecoded(&r);
+}
+
+int keystateApplyDecoded(ksRecord *rec) {
+    ksRecord r = *rec;
+    rec->value = NULL;
     if (!r.d) {
         serverLog(LL_WARNING, "Skipping a peer's write to a database this node does not have (check 'databases')");
         recordFreeValue(&r);

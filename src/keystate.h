@@ -46,6 +46,28 @@ enum { KS_UNCHANGED = 0, KS_CHANGED = 1, KS_MALFORMED = -1, KS_REFUSED = -2 };
  * of the input cannot be trusted. */
 int keystateApply(creader *rd);
 
+/* The same in two steps, so that a caller can decode a few records ahead and
+ * prefetch their keys (dictPrefetch*) before applying them. */
+typedef struct ksRecord {
+    uint8_t tag;
+    db *d;                  /* NULL: a database this node does not have (refused) */
+    const char *key;        /* points into the decoded input */
+    size_t keylen;
+    version ver;
+    keyDeadline dl;         /* when = -1 and ver = record ver: none */
+    int dlMarker;           /* 1: "none" written at dl.ver */
+    const char *bytes;      /* 'S' */
+    size_t blen;
+    int kind;               /* 'T': TOMB_*; live: the TOMB_* of its CRDT value */
+    void *value;            /* reg * ('C'), orset * ('E'), ormap * ('H'), payload ('T') */
+} ksRecord;
+/* Decodes one record: 0, or KS_MALFORMED (nothing left to free). */
+int keystateDecode(creader *rd, ksRecord *r);
+/* Merges a decoded record, as keystateApply, and frees what it held. */
+int keystateApplyDecoded(ksRecord *r);
+/* Frees a decoded record that will not be applied. */
+void keystateRecordFree(ksRecord *r);
+
 /* The 64-bit contribution of live key k to the Merkle tree: a hash of its
  * db, name and whole state (versions and CRDT metadata included), equal on
  * replicas holding equal states and never 0. */

@@ -7,6 +7,12 @@
  * stale, so a node that is not stale has nothing stale below it and its
  * stored hash is current.
  *
+ * A leaf update is not written at once: the leaf's cache line is prefetched
+ * and the update queued, and queued updates are written when the queue is
+ * full or a node is read.  Leaves are spread over 512 KB, so writing each at
+ * once would wait for a cache miss per changed key; a leaf is a wrapping
+ * sum, so the order of updates does not matter.
+ *
  * Pure: no sockets, no globals, no logging; allocates only in merkleNew. */
 #include "merkle.h"
 
@@ -22,9 +28,14 @@
 #define MERKLE_INTERIOR MERKLE_LEVEL_START(MERKLE_DEPTH)   /* 4369 */
 #define MERKLE_NODES (MERKLE_INTERIOR + MERKLE_LEAVES)     /* 69905 */
 
+#define MERKLE_PENDING 256          /* leaf updates held back, their lines prefetched */
+
 struct merkle {
     uint64_t hash[MERKLE_NODES];      /* interior nodes first, leaves from MERKLE_INTERIOR */
     uint8_t stale[MERKLE_INTERIOR];   /* 1: hash[] of that interior node is out of date */
+    uint32_t npending;
+    uint32_t pendingLeaf[MERKLE_PENDING];
+    uint64_t pendingDelta[MERKLE_PENDING];
 };
 
 static uint32_t merklePos(int level, uint32_t idx) {
@@ -65,6 +76,7 @@ void merkleClear(merkle *t) {
         for (uint32_t i = 0; i < merkleLevelSize(level); i++) t->hash[start + i] = empty;
     }
     memset(t->stale, 0, sizeof(t->stale));
+    t->npending = 0;
 }
 
 /* Flags the leaf's ancestors from the bottom up, stopping at the first that
@@ -79,23 +91,36 @@ static void merkleMarkPath(merkle *t, uint32_t leaf) {
     }
 }
 
-void merkleAdd(merkle *t, uint32_t leaf, uint64_t contribution) {
-    t->hash[merklePos(MERKLE_DEPTH, leaf)] += contribution;
-    merkleMarkPath(t, leaf);
+/* Writes the queued leaf updates. */
+static void merkleDrain(merkle *t) {
+    for (uint32_t i = 0; i < t->npending; i++) {
+        t->hash[MERKLE_INTERIOR + t->pendingLeaf[i]] += t->pendingDelta[i];
+        merkleMarkPath(t, t->pendingLeaf[i]);
+    }
+    t->npending = 0;
 }
 
-void merkleRemove(merkle *t, uint32_t leaf, uint64_t contribution) {
-    t->hash[merklePos(MERKLE_DEPTH, leaf)] -= contribution;
-    merkleMarkPath(t, leaf);
+/* Adds delta to a leaf: queued, its line prefetched for the write. */
+static void merkleUpdate(merkle *t, uint32_t leaf, uint64_t delta) {
+    uint32_t pos = merklePos(MERKLE_DEPTH, leaf);
+    __builtin_prefetch(&t->hash[pos], 1);
+    if (t->npending == MERKLE_PENDING) merkleDrain(t);
+    t->pendingLeaf[t->npending] = leaf;
+    t->pendingDelta[t->npending++] = delta;
 }
+
+void merkleAdd(merkle *t, uint32_t leaf, uint64_t contribution) { merkleUpdate(t, leaf, contribution); }
+
+void merkleRemove(merkle *t, uint32_t leaf, uint64_t contribution) { merkleUpdate(t, leaf, 0 - contribution); }
+
 void merkleReplace(merkle *t, uint32_t leaf, uint64_t old, uint64_t contribution) {
-    t->hash[merklePos(MERKLE_DEPTH, leaf)] += contribution - old;
-    merkleMarkPath(t, leaf);
+    merkleUpdate(t, leaf, contribution - old);
 }
 
 /* Recurses only into stale children (at most 4 levels deep), so the work is
  * proportional to the number of stale nodes under the one asked for. */
 uint64_t merkleNode(merkle *t, int level, uint32_t idx) {
+    if (t->npending) merkleDrain(t);
     uint32_t pos = merklePos(level, idx);
     if (level == MERKLE_DEPTH || !t->stale[pos]) return t->hash[pos];
     uint64_t children[MERKLE_FANOUT];

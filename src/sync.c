@@ -331,13 +331,41 @@ static void syncFlush(void) {
  * the blob is malformed. */
 static int refusedSome;               /* a record was refused since the flag was cleared */
 
+/* Records are decoded APPLY_AHEAD ahead of the one being applied: a newly
+ * decoded record's bucket is prefetched, and half way to being applied its
+ * key's node, so the lookups of a batch of random keys overlap their cache
+ * misses instead of waiting for each in turn. */
+#define APPLY_AHEAD 8
+
+static void applyPrefetch(const ksRecord *r, int node) {
+    if (!r->d) return;
+    uint64_t h = dictHashKey(r->key, r->keylen);
+    if (node) dictPrefetchNode(&r->d->keys, h);
+    else dictPrefetchBucket(&r->d->keys, h);
+}
+
 static long applyRecords(const char *p, size_t len, uint64_t *received) {
     creader r;
     creaderInit(&r, p, len);
+    ksRecord ring[APPLY_AHEAD];
+    unsigned head = 0, count = 0;
     long changed = 0;
-    while (creaderLeft(&r) > 0) {
-        int rc = keystateApply(&r);
-        if (rc == KS_MALFORMED) return -1;
+    int bad = 0;
+    for (;;) {
+        while (!bad && count < APPLY_AHEAD && creaderLeft(&r) > 0) {
+            ksRecord *next = &ring[(head + count) % APPLY_AHEAD];
+            if (keystateDecode(&r, next) != 0) {
+                bad = 1;                 /* the records before it are still applied */
+                break;
+            }
+            applyPrefetch(next, 0);
+            count++;
+        }
+        if (count == 0) break;
+        if (count > APPLY_AHEAD / 2) applyPrefetch(&ring[(head + APPLY_AHEAD / 2) % APPLY_AHEAD], 1);
+        int rc = keystateApplyDecoded(&ring[head]);
+        head = (head + 1) % APPLY_AHEAD;
+        count--;
         if (rc == KS_REFUSED) {
             refusedSome = 1;
             peerStat.recordsRefused++;
@@ -345,7 +373,7 @@ static long applyRecords(const char *p, size_t len, uint64_t *received) {
         if (received) (*received)++;
         if (rc == KS_CHANGED) changed++;
     }
-    return changed;
+    return bad ? -1 : changed;
 }
 
 static void malformed(client *c, peer *p, const char *what) {

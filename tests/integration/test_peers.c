@@ -1173,6 +1173,72 @@ static void testClockSkew(void) {
     nodeStopAll(ab, 2);
 }
 
+/* A connection that says PEER HELLO as a node with a made-up id, listening
+ * on a port nobody serves (the node's link back to it never comes up). */
+static redisContext *fakePeer(node *n, const char *id) {
+    redisContext *c = hConnect(n->s);
+    char *r = RUN(c, "PEER HELLO %s %d join", id, hFreePort());
+    CHECK_MSG(r[0] != '-', "PEER HELLO from a new node is accepted, got %s", r);
+    return c;
+}
+
+/* A PEER DELTA that is good up to some point and then garbage or cut short:
+ * the node applies the whole records before the bad one (records are decoded
+ * ahead of the one applied, which must not lose or leak them), answers the
+ * peer with an error, closes that link, and keeps serving. */
+static void testMalformedPeerInput(void) {
+    testBegin("a malformed PEER DELTA: the good records before it count, the link closes");
+    enum { N = 20 };
+    node S, A, B;                 /* records from S; garbage after them to A, cut short to B */
+    nodeStart(&S, "S", NULL, NULL);
+    nodeStart(&A, "A", NULL, NULL);
+    nodeStart(&B, "B", NULL, NULL);
+    hbuf want = {0};
+    for (int i = 0; i < N; i++) {
+        EXPECT(S.c, "+OK", "SET bad:%d v%d", i, i);
+        char name[16];
+        int len = snprintf(name, sizeof(name), "bad:%d", i);
+        char head[2] = {0, (char)len};            /* db 0, a one-byte varint length */
+        hbufCat(&want, head, 2);
+        hbufCat(&want, name, (size_t)len);
+    }
+    redisContext *src = fakePeer(&S, "5eed000000000001");
+    redisReply *rec = redisCommand(src, "PEER GET %b", want.p, want.len);
+    CHECK_MSG(rec && rec->type == REDIS_REPLY_STRING && rec->len > N * 10,
+              "PEER GET returns the %d records as one blob", N);
+    if (rec && rec->type == REDIS_REPLY_STRING) {
+        /* whole records then garbage; then the same cut inside the last record */
+        for (int cut = 0; cut < 2; cut++) {
+            node *to = cut ? &B : &A;
+            redisContext *fake = fakePeer(to, "5eed000000000002");
+            hbuf blob = {0};
+            hbufCat(&blob, rec->str, cut ? rec->len - 3 : rec->len);
+            if (!cut) hbufCat(&blob, "\xffgarbage", 8);
+            redisReply *r = redisCommand(fake, "PEER DELTA %b", blob.p, blob.len);
+            CHECK_MSG(r && r->type == REDIS_REPLY_ERROR && !strcmp(r->str, "ERR PEER: malformed payload"),
+                      "a malformed DELTA (%s) is answered with ERR PEER: malformed payload", cut ? "cut" : "garbage");
+            if (r) freeReplyObject(r);
+            r = redisCommand(fake, "PEER PING");
+            CHECK_MSG(r == NULL || r->type == REDIS_REPLY_ERROR, "the link that sent it is closed");
+            if (r) freeReplyObject(r);
+            redisFree(fake);
+            free(blob.p);
+            for (int i = 0; i < (cut ? N - 1 : N); i++) {
+                char exp[16];
+                snprintf(exp, sizeof(exp), "\"v%d\"", i);
+                EXPECT(to->c, exp, "GET bad:%d", i);
+            }
+            if (cut) EXPECT(to->c, "(nil)", "GET bad:%d", N - 1);   /* the record cut short */
+            EXPECT(to->c, "+PONG", "PING");
+        }
+    }
+    if (rec) freeReplyObject(rec);
+    redisFree(src);
+    free(want.p);
+    node *all[] = {&S, &A, &B};
+    nodeStopAll(all, 3);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1186,6 +1252,7 @@ int main(void) {
     testReviewRegressions();
     testLeaveWhileStopped();
     testClockSkew();
+    testMalformedPeerInput();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }

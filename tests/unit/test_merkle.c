@@ -165,6 +165,23 @@ static void test_leaf_is_wrapping_sum(void **state) {
     merkleFree(t);
 }
 
+/* Updates are held back until a read or a full queue: a clear drops the
+ * queued ones too, and a read after more updates than the queue holds sees
+ * them all. */
+static void test_queued_updates(void **state) {
+    merkle *t = merkleNew(), *empty = merkleNew();
+    for (uint32_t i = 0; i < 10; i++) merkleAdd(t, i * 7, i + 1);
+    merkleClear(t);
+    assert_int_equal(merkleNode(t, 0, 0), merkleNode(empty, 0, 0));
+    assert_int_equal(merkleNode(t, MERKLE_DEPTH, 7), 0);
+    for (uint32_t i = 0; i < 1000; i++) merkleAdd(t, 5, 3);
+    assert_int_equal(merkleNode(t, MERKLE_DEPTH, 5), 3000);
+    merkleReplace(t, 5, 3000, 1);
+    assert_int_equal(merkleNode(t, MERKLE_DEPTH, 5), 1);
+    merkleFree(t);
+    merkleFree(empty);
+}
+
 static void test_order_does_not_matter(void **state) {
     enum { N = 40000 };
     uint32_t spreads[] = {MERKLE_LEAVES, 300};   /* sparse leaves; crowded leaves */
@@ -365,13 +382,14 @@ static void test_lazy_recompute_matches_rebuild(void **state) {
     free(leaves);
 }
 
-/* Everything is allocated up front: 8 bytes per node and a flag per interior node. */
+/* Everything is allocated up front: 8 bytes per node, a flag per interior
+ * node, and the queue of up to 256 held-back leaf updates (12 bytes each). */
 static void test_memory_is_fixed(void **state) {
     merkle *t = merkleNew();
     size_t m = merkleMemory(t);
     size_t need = (MERKLE_LEAVES + INTERIOR_NODES) * 8 + INTERIOR_NODES;
     assert_true(m >= need);
-    assert_true(m <= need + 64);
+    assert_true(m <= need + 256 * 12 + 64);
     for (int i = 0; i < 1000; i++) merkleAdd(t, (uint32_t)(rng() % MERKLE_LEAVES), rng());
     merkleNode(t, 0, 0);
     assert_int_equal(merkleMemory(t), m);
@@ -383,6 +401,7 @@ int main(void) {
         cmocka_unit_test(test_level_sizes_and_leaf_for),
         cmocka_unit_test(test_empty_tree_is_deterministic),
         cmocka_unit_test(test_leaf_is_wrapping_sum),
+        cmocka_unit_test(test_queued_updates),
         cmocka_unit_test(test_order_does_not_matter),
         cmocka_unit_test(test_add_then_remove_restores),
         cmocka_unit_test(test_single_difference_is_one_path),
