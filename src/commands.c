@@ -424,6 +424,9 @@ static void rejectCommand(client *c, command *cmd, const char *err) {
 
 void call(client *c, command *cmd) {
     int64_t start = ustime();
+    /* A command sees the clock as it starts (a transaction's as EXEC starts),
+     * which also stamps its writes without another clock read. */
+    if (!inCall) updateCachedTimeWith(start);
     int prevIn = inCall, prevFailed = callFailed;
     inCall = 1;
     callFailed = 0;

@@ -72,6 +72,20 @@ kv *dbFind(db *d, const char *key, size_t len) {
     return (kv *)dictFind(&d->keys, key, len);
 }
 
+void dbPrefetchKeys(const dbKeyRef *refs, int n) {
+    uint64_t hash[DB_PREFETCH_MAX];
+    if (n > DB_PREFETCH_MAX) n = DB_PREFETCH_MAX;
+    for (int i = 0; i < n; i++) {
+        hash[i] = dictHashKey(refs[i].key, refs[i].len);
+        dictPrefetchBucket(&refs[i].d->keys, hash[i]);
+    }
+    for (int i = 0; i < n; i++) dictPrefetchNode(&refs[i].d->keys, hash[i]);
+    for (int i = 0; i < n; i++) {
+        const kv *k = (const kv *)dictBucketHead(&refs[i].d->keys, hash[i]);
+        if (k && k->enc != ENC_INT) __builtin_prefetch(k->v.ptr);
+    }
+}
+
 static expireEntry *findExpire(db *d, const kv *k) {
     return (expireEntry *)dictFind(&d->expires, k->key, k->keylen);
 }

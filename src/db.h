@@ -83,6 +83,18 @@ db *dbAt(int id);
 /* Lookups.  The Read/Write variants expire the key first if its deadline has
  * passed; Read also counts a hit or miss and refreshes the access clock. */
 kv *dbFind(db *d, const char *key, size_t len);
+
+/* A batch of lookups about to happen (the commands read in one loop
+ * iteration): their buckets, then their nodes, then their values are
+ * prefetched, each pass over the whole batch, so the cache misses overlap
+ * instead of each lookup waiting for its own.  A hint: nothing changes. */
+#define DB_PREFETCH_MAX 1024
+typedef struct dbKeyRef {
+    db *d;
+    const char *key;
+    size_t len;
+} dbKeyRef;
+void dbPrefetchKeys(const dbKeyRef *refs, int n);
 kv *lookupKeyRead(db *d, const char *key, size_t len);
 kv *lookupKeyWrite(db *d, const char *key, size_t len);
 kv *lookupKeyNoTouch(db *d, const char *key, size_t len);

@@ -206,6 +206,11 @@ void dictPrefetchNode(const dict *d, uint64_t hash) {
     __builtin_prefetch((const char *)*b + 64);
 }
 
+dictLink *dictBucketHead(const dict *d, uint64_t hash) {
+    dictLink *const *b = dictBucketOf(d, hash);
+    return b ? *b : NULL;
+}
+
 dictLink *dictFind(dict *d, const char *key, size_t len) {
     if (dictSize(d) == 0) return NULL;
     return dictFindHashed(d, key, len, dictHashKey(key, len));

@@ -48,6 +48,8 @@ dictLink *dictFindHashed(dict *d, const char *key, size_t len, uint64_t hash);
  * are never needed for correctness. */
 void dictPrefetchBucket(const dict *d, uint64_t hash);
 void dictPrefetchNode(const dict *d, uint64_t hash);
+/* The first node in the bucket of a key hash, whatever its key (for hints). */
+dictLink *dictBucketHead(const dict *d, uint64_t hash);
 /* Links a node whose key the caller knows is absent. */
 void dictAdd(dict *d, dictLink *node);
 /* Unlinks and returns the node with that key, or NULL. */

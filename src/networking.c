@@ -521,7 +521,54 @@ static void (*beforeFlush)(void);
 
 void netSetBeforeFlush(void (*fn)(void)) { beforeFlush = fn; }
 
+/* Reads a decimal length ending in CRLF at p; the byte after it, or NULL. */
+static const char *scanLength(const char *p, const char *end, long long *v) {
+    long long n = 0;
+    const char *start = p;
+    while (p < end && *p >= '0' && *p <= '9' && p - start < 10) n = n * 10 + (*p++ - '0');
+    if (p == start || end - p < 2 || p[0] != '\r' || p[1] != '\n') return NULL;
+    *v = n;
+    return p + 2;
+}
+
+/* Adds the keys of the complete multibulk commands at the start of c's query
+ * buffer to refs (for dbPrefetchKeys), as the command table places them;
+ * stops at anything else.  The real parse comes later and decides. */
+static int scanKeys(client *c, dbKeyRef *refs, int n) {
+    const char *p = c->qbuf + c->qpos, *end = c->qbuf + c->qlen;
+    db *d = dbAt(c->dbid);
+    command *cmd = NULL;
+    while (d && n < DB_PREFETCH_MAX && p < end && *p == '*') {
+        long long argc, len;
+        if (!(p = scanLength(p + 1, end, &argc)) || argc < 1 || argc > 64) break;
+        int keys = 0;
+        for (long long a = 0; a < argc; a++) {
+            if (p >= end || *p != '$' || !(p = scanLength(p + 1, end, &len)) || end - p < len + 2) return n;
+            if (a == 0) {
+                if (!cmd || strlen(cmd->name) != (size_t)len || strncasecmp(cmd->name, p, (size_t)len))
+                    cmd = lookupCommandByName(p, (size_t)len);
+                keys = cmd && cmd->firstkey > 0;
+            } else if (keys && a >= cmd->firstkey && (cmd->lastkey < 0 ? a <= argc + cmd->lastkey : a <= cmd->lastkey) &&
+                       (a - cmd->firstkey) % (cmd->keystep > 0 ? cmd->keystep : 1) == 0 && n < DB_PREFETCH_MAX) {
+                refs[n++] = (dbKeyRef){d, p, (size_t)len};
+            }
+            p += len + 2;
+        }
+    }
+    return n;
+}
+
+/* The keys of every command read in this iteration, prefetched before any
+ * of them runs (see dbPrefetchKeys). */
+static void prefetchPendingKeys(void) {
+    static dbKeyRef refs[DB_PREFETCH_MAX];
+    int n = 0;
+    for (client *c = net.pendingInput; c && n < DB_PREFETCH_MAX; c = c->inputNext) n = scanKeys(c, refs, n);
+    if (n > 1) dbPrefetchKeys(refs, n);
+}
+
 static void beforeSleep(struct ev_loop *loop, ev_prepare *w, int revents) {
+    prefetchPendingKeys();
     processPendingInput();
     if (beforeFlush) beforeFlush();
     flushPending(loop, w, revents);

@@ -38,15 +38,18 @@ int64_t ustime(void) {
 
 int64_t mstime(void) { return ustime() / 1000; }
 
-void updateCachedTime(void) {
-    server.ustime = ustime();
-    server.mstime = server.ustime / 1000;
+void updateCachedTime(void) { updateCachedTimeWith(ustime()); }
+
+void updateCachedTimeWith(int64_t us) {
+    server.ustime = us;
+    server.mstime = us / 1000;
     server.lruclock = (uint32_t)((server.mstime / 1000) & 0xffffff);
 }
 
 version nextVersion(void) {
     version v;
-    v.stamp = hlcNow(&server.clock, (uint64_t)(mstime() + server.clockSkewMs));
+    /* the cached clock: call() refreshes it before each command */
+    v.stamp = hlcNow(&server.clock, (uint64_t)(server.mstime + server.clockSkewMs));
     v.node = server.nodeId;
     return v;
 }

@@ -60,6 +60,7 @@ extern struct server server;
 int64_t mstime(void);
 int64_t ustime(void);
 void updateCachedTime(void);
+void updateCachedTimeWith(int64_t us);   /* the same with a clock read the caller made */
 /* A version for a local write, now. */
 version nextVersion(void);
 /* Logging at Redis levels: 0 debug, 1 verbose, 2 notice, 3 warning. */
