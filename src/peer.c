@@ -322,7 +322,12 @@ void peerSend(peer *p, int argc, const char **argv, const size_t *lens, peerRepl
         return;
     }
     if (fn || p->state != PEER_ONLINE || p->olen - p->opos >= PEER_STREAM_WRITE_NOW) ev_io_start(server.loop, &p->wio);
-    else if (!ev_is_active(&streamTimer)) ev_timer_start(server.loop, &streamTimer);
+    else if (!ev_is_active(&streamTimer)) {
+        /* set again each time: libev leaves an expired one-shot timer holding
+         * its lateness, so a bare restart would fire at once, every iteration */
+        ev_timer_set(&streamTimer, PEER_STREAM_COALESCE_S, 0.);
+        ev_timer_start(server.loop, &streamTimer);
+    }
 }
 
 static void onStreamTimer(struct ev_loop *loop, ev_timer *w, int revents) {
