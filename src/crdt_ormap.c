@@ -331,7 +331,13 @@ ormap *ormapNew(void) {
     dictInit(&m->fields, fieldKey);
     ccInit(&m->cc);
     m->touchedOnly = 1;   /* empty: trivially lists everything it touched */
-    m->packed = 1;
+    m->packed = 1;        /* dsumValid = 0: nobody asked for the digest yet */
+    return m;
+}
+
+ormap *ormapNewDelta(void) {
+    ormap *m = ormapNew();
+    packToDict(m);
     return m;
 }
 
@@ -362,6 +368,8 @@ ormap *ormapDup(const ormap *m) {
     ormap *c = ormapNew();
     ccCopy(&c->cc, &m->cc);
     c->touchedOnly = m->touchedOnly;
+    c->dsum = m->dsum;
+    c->dsumValid = m->dsumValid;
     removedEach(m, removedNoteCb, c);
     if (m->packed) {
         if (m->packLen) {
@@ -455,6 +463,7 @@ size_t ormapMemory(const ormap *m) {
  * held for it: that was written by earlier operations of this map on the
  * field, which the new write observed. */
 static void deltaPut(ormap *delta, const char *f, size_t flen, const omEntry *e) {
+    delta->dsumValid = 0;
     ccAdd(&delta->cc, e->d);
     if (delta->packed) {
         omRec r;
@@ -482,6 +491,7 @@ static void deltaPut(ormap *delta, const char *f, size_t flen, const omEntry *e)
 
 /* Drops field f of a delta (either form), if it holds it. */
 static void deltaDrop(ormap *delta, const char *f, size_t flen) {
+    delta->dsumValid = 0;
     if (delta->packed) {
         omRec r;
         if (packFind(delta, f, flen, &r)) packRemove(delta, &r);
@@ -489,6 +499,46 @@ static void deltaDrop(ormap *delta, const char *f, size_t flen) {
     }
     omField *dn = (omField *)dictFind(&delta->fields, f, flen);
     if (dn) fieldUnlinkFree(delta, dn);
+}
+
+/* One field's part of ormapDigest: XXH3 of its name chained through its
+ * sorted entries (dot, then the reg's digest seeded with the chain so far). */
+static uint64_t viewDigest(const omView *v) {
+    uint64_t h = XXH3_64bits_withSeed(v->f, v->flen, OM_DIGEST_SEED);
+    for (uint32_t i = 0; i < v->n; i++) {
+        const omEntry *e = viewEntry(v, i);
+        h = regDigest(&e->r, ccHashWords(h, e->d.node, e->d.counter));
+    }
+    return h;
+}
+
+/* Field f's part of the digest sum now (0 if absent), for bracketing a
+ * change of that one field: dsum -= before the change, += after it. */
+static uint64_t fieldDigest(const ormap *m, const char *f, size_t flen) {
+    omView v;
+    return m->dsumValid && viewFind(m, f, flen, &v) ? viewDigest(&v) : 0;
+}
+
+/* A copy of a field name that the write about to happen may free (the
+ * caller's f can point into m itself). */
+typedef struct fieldName {
+    const char *p;
+    char *heap;
+    char buf[128];
+} fieldName;
+
+static void nameHold(fieldName *n, const char *f, size_t flen) {
+    n->heap = NULL;
+    if (flen > sizeof(n->buf)) n->heap = xmalloc(flen);
+    char *to = n->heap ? n->heap : n->buf;
+    if (flen) memcpy(to, f, flen);
+    n->p = to;
+}
+
+static void nameRelease(fieldName *n) { free(n->heap); }
+
+static void dsumAdjust(ormap *m, uint64_t before, const char *f, size_t flen) {
+    if (m->dsumValid) m->dsum += fieldDigest(m, f, flen) - before;
 }
 
 /* The start of a local write of f: the field's node with its observed
@@ -520,8 +570,8 @@ static void writeEnd(ormap *m, omField *n, dot d, ormap *delta) {
 /* A packed map keeps a plain write packed when it fits and its version beats
  * the field's (always, unless the clock refused to follow a remote version:
  * the dict form then resolves it as regSet does). */
-int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
-             const char *val, size_t vlen, ormap *delta) {
+static int setField(ormap *m, uint64_t node, version v, const char *f, size_t flen,
+                    const char *val, size_t vlen, ormap *delta) {
     if (m->packed) {
         omRec r;
         int found = packFind(m, f, flen, &r);
@@ -554,6 +604,18 @@ int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
     return isNew;
 }
 
+int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
+             const char *val, size_t vlen, ormap *delta) {
+    if (!m->dsumValid) return setField(m, node, v, f, flen, val, vlen, delta);
+    fieldName name;
+    nameHold(&name, f, flen);
+    uint64_t before = fieldDigest(m, f, flen);
+    int isNew = setField(m, node, v, f, flen, val, vlen, delta);
+    dsumAdjust(m, before, name.p, flen);
+    nameRelease(&name);
+    return isNew;
+}
+
 /* The node's total in r (which the increment just created or advanced) takes
  * the dot counter as its seq; see "Counters" in the file comment. */
 static void totalClaimSeq(reg *r, uint64_t node, uint64_t seq) {
@@ -568,25 +630,36 @@ static void totalClaimSeq(reg *r, uint64_t node, uint64_t seq) {
 /* The version is not needed: an increment is no base write, and its order
  * against other increments is the node's seq. */
 void ormapIncrBy(ormap *m, uint64_t node, version v, const char *f, size_t flen, int64_t by, ormap *delta) {
+    fieldName name;
+    nameHold(&name, f, flen);
+    uint64_t before = fieldDigest(m, f, flen);
     int isNew;
     omField *n = writeBegin(m, f, flen, delta, &isNew);
     dot d = ccNextDot(&m->cc, node);
     regIncrBy(&n->e.r, node, by, NULL);
     totalClaimSeq(&n->e.r, node, d.counter);
     writeEnd(m, n, d, delta);
+    dsumAdjust(m, before, name.p, flen);
+    nameRelease(&name);
 }
 
 void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t flen, long double by, ormap *delta) {
+    fieldName name;
+    nameHold(&name, f, flen);
+    uint64_t before = fieldDigest(m, f, flen);
     int isNew;
     omField *n = writeBegin(m, f, flen, delta, &isNew);
     dot d = ccNextDot(&m->cc, node);
     regIncrByFloat(&n->e.r, node, by, NULL);
     totalClaimSeq(&n->e.r, node, d.counter);
     writeEnd(m, n, d, delta);
+    dsumAdjust(m, before, name.p, flen);
+    nameRelease(&name);
 }
 
 int ormapDel(ormap *m, const char *f, size_t flen, ormap *delta) {
     becomeFullState(m);
+    if (m->dsumValid) m->dsum -= fieldDigest(m, f, flen);   /* the field goes, if it is there */
     if (m->packed) {
         omRec r;
         if (!packFind(m, f, flen, &r)) return 0;
@@ -626,6 +699,8 @@ void ormapClear(ormap *m, ormap *delta) {
     dictClear(&m->fields, fieldFreeCb, m);
     packReset(m);
     m->packed = 1;
+    m->dsumValid = 0;
+    if (delta) delta->dsumValid = 0;
 }
 
 ormap *ormapEmptyLike(const ormap *m) {
@@ -751,10 +826,12 @@ static void mergeFieldPacked(ormap *m, const omView *on, const ccontext *occ, co
 
 /* Merges other's field (on, NULL if other removed it) into m, either form. */
 static void mergeOne(ormap *m, const omView *on, const ccontext *occ, const char *f, size_t flen) {
+    uint64_t before = fieldDigest(m, f, flen);
     if (m->packed)
         mergeFieldPacked(m, on, occ, f, flen);
     else
         mergeField(m, (omField *)dictFind(&m->fields, f, flen), on, occ, f, flen);
+    dsumAdjust(m, before, f, flen);
 }
 
 typedef struct mergeRemovedCtx {
@@ -777,6 +854,7 @@ void ormapMerge(ormap *m, const ormap *other) {
     if (!other->touchedOnly) {
         int wasPacked = m->packed;
         becomeFullState(m);
+        m->dsumValid = 0;      /* any field may change: recomputed when asked */
         packToDict(m);
         /* Every field of m may lose entries to other's context. */
         dictIter it;
@@ -862,23 +940,23 @@ int ormapEqual(const ormap *a, const ormap *b) {
     return 1;
 }
 
-/* Per field: XXH3 of its name chained through its sorted entries (dot, then
- * the reg's digest seeded with the chain so far); fields are summed, which
- * does not depend on table order; the context's digest and the count close it. */
+/* The fields' digests (viewDigest) are summed, which does not depend on table
+ * order; the context's digest and the count close it.  Once asked for (while
+ * peers exist: the Merkle tree hashes every changed key), the sum is kept in
+ * the map (dsum) and adjusted by each write, so a write to a large hash does
+ * not cost a pass over it; a map whose digest nobody asks for pays nothing. */
 uint64_t ormapDigest(const ormap *m) {
-    uint64_t sum = 0;
-    ormapIter it;
-    omView v;
-    ormapIterInit(&it, m);
-    while (iterNextView(&it, &v)) {
-        uint64_t h = XXH3_64bits_withSeed(v.f, v.flen, OM_DIGEST_SEED);
-        for (uint32_t i = 0; i < v.n; i++) {
-            const omEntry *e = viewEntry(&v, i);
-            h = regDigest(&e->r, ccHashWords(h, e->d.node, e->d.counter));
-        }
-        sum += h;
+    if (!m->dsumValid) {
+        uint64_t sum = 0;
+        ormapIter it;
+        omView v;
+        ormapIterInit(&it, m);
+        while (iterNextView(&it, &v)) sum += viewDigest(&v);
+        ormap *cache = (ormap *)m;      /* the cache is not part of the value */
+        cache->dsum = sum;
+        cache->dsumValid = 1;
     }
-    return ccHashWords(ccDigest(&m->cc, OM_DIGEST_SEED), sum, ormapLen(m));
+    return ccHashWords(ccDigest(&m->cc, OM_DIGEST_SEED), m->dsum, ormapLen(m));
 }
 
 /* ---------- encoding ----------
@@ -955,6 +1033,7 @@ ormap *ormapDecode(creader *r) {
     }
     ormap *m = ormapNew();
     m->packed = 0;   /* decoded in the dict form, packed at the end if it fits */
+    m->dsumValid = 0;
     uint64_t *nodes = NULL;
     uint32_t nn = 0;
     uint64_t count;

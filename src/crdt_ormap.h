@@ -33,6 +33,9 @@ typedef struct ormap ormap;
 
 ormap *ormapNew(void);
 void ormapFree(ormap *m);
+/* An empty map in the dict form, to accumulate a batch of deltas (as
+ * orsetNewDelta). */
+ormap *ormapNewDelta(void);
 ormap *ormapDup(const ormap *m);
 
 size_t ormapLen(const ormap *m);

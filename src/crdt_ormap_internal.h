@@ -32,6 +32,11 @@ struct ormap {
     unsigned char *pack;
     uint32_t packLen, packCap, npacked, npnodes;
     uint64_t *pnodes;   /* the nodes packed records name, by index */
+    /* A cache, not state: the sum of the fields' digests (see ormapDigest),
+     * valid once a digest was asked for, then kept up to date by local
+     * writes and delta merges; anything else drops it (dsumValid = 0). */
+    uint64_t dsum;
+    int dsumValid;
 };
 
 /* The packed form's limits (see crdt_ormap_pack.c). */

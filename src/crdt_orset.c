@@ -433,6 +433,12 @@ static void packedToDict(orset *s) {
     s->flags |= OS_DICT_FORM;
 }
 
+orset *orsetNewDelta(void) {
+    orset *s = orsetNew();
+    packedToDict(s);
+    return s;
+}
+
 /* Links a member the caller knows is absent, with k >= 1 sorted dots, in
  * the packed form if it fits there. */
 static void memberInsert(orset *s, const char *m, size_t len, const dot *dots, uint32_t k) {

@@ -27,6 +27,10 @@ typedef struct orset orset;
 
 orset *orsetNew(void);
 void orsetFree(orset *s);
+/* An empty set in the dict form, to accumulate a batch of operations'
+ * deltas: each one then finds its member by hash, not by a linear scan of
+ * the packed form. */
+orset *orsetNewDelta(void);
 orset *orsetDup(const orset *s);
 
 size_t orsetCard(const orset *s);

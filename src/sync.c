@@ -235,7 +235,7 @@ void *syncDeltaFor(db *d, kv *k) {
     }
     if (!e->delta) {
         e->deltaType = (uint8_t)k->type;
-        e->delta = k->type == OBJ_SET ? (void *)orsetNew() : (void *)ormapNew();
+        e->delta = k->type == OBJ_SET ? (void *)orsetNewDelta() : (void *)ormapNewDelta();
     }
     e->capturedBy = server.stat.numcommands + 1;   /* +1: never 0 */
     return e->delta;
