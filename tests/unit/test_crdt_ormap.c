@@ -100,19 +100,28 @@ static void sync2(ormap *a, ormap *b) {
     CHECK(ormapDigest(a) == ormapDigest(b));
 }
 
-/* Merges through the codec. */
-static void mergeEncoded(ormap *into, const ormap *from) {
+/* A copy of m through the codec (NULL if it did not decode whole). */
+static ormap *roundTrip(const ormap *m) {
     cbuf b;
     cbufInit(&b);
-    ormapEncode(from, &b);
+    ormapEncode(m, &b);
     creader r;
     creaderInit(&r, b.p, b.len);
     ormap *d = ormapDecode(&r);
-    CHECK(d != NULL && creaderDone(&r));
+    int whole = d != NULL && creaderDone(&r);
+    cbufFree(&b);
+    CHECK(whole);
+    if (!whole) ormapFree(d);
+    return whole ? d : NULL;
+}
+
+/* Merges through the codec. */
+static void mergeEncoded(ormap *into, const ormap *from) {
+    ormap *d = roundTrip(from);
+    if (!d) return;
     CHECK(ormapEqual(d, from) && ormapDigest(d) == ormapDigest(from));
     ormapMerge(into, d);
     ormapFree(d);
-    cbufFree(&b);
 }
 
 static version V(uint64_t stamp, uint64_t node) { return (version){stamp, node}; }
@@ -748,16 +757,9 @@ static uint64_t wallOf(const history *h, int r) { return h->now + h->skew[r]; }
 /* The implementation's replica r shows what the model's shows. */
 /* The digest computed from scratch: a decoded copy has no cached field sum. */
 static uint64_t freshDigest(const ormap *m) {
-    cbuf b;
-    cbufInit(&b);
-    ormapEncode(m, &b);
-    creader rd;
-    creaderInit(&rd, b.p, b.len);
-    ormap *d = ormapDecode(&rd);
-    CHECK(d != NULL);
+    ormap *d = roundTrip(m);
     uint64_t h = d ? ormapDigest(d) : 0;
     ormapFree(d);
-    cbufFree(&b);
     return h;
 }
 
