@@ -45,7 +45,8 @@ void cbufPutSvarint(cbuf *b, int64_t v) {
 
 void cbufPutU64(cbuf *b, uint64_t v) {
     reserve(b, 8);
-    for (int i = 0; i < 8; i++) b->p[b->len++] = (char)(v >> (8 * i));
+    ccStoreLE64((unsigned char *)b->p + b->len, v);
+    b->len += 8;
 }
 
 void cbufPutLongDouble(cbuf *b, long double v) {

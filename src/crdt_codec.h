@@ -40,6 +40,15 @@ int creaderGetLongDouble(creader *r, long double *v);
 /* Points *p into the input (no copy). */
 int creaderGetBytes(creader *r, const char **p, size_t *len);
 /* Bytes not yet read (an upper bound for counts read from the input). */
+/* v as 8 little-endian bytes at p, whatever the host's byte order. */
+static inline void ccStoreLE64(unsigned char *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    __builtin_memcpy(p, &v, 8);
+#else
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+
 static inline size_t creaderLeft(const creader *r) { return r->len - r->pos; }
 static inline int creaderDone(const creader *r) { return !r->err && r->pos == r->len; }
 

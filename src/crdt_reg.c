@@ -579,7 +579,8 @@ static void digestFlush(regDigester *d) {
 
 static void digestU64(regDigester *d, uint64_t v) {
     if (sizeof(d->buf) - d->n < 8) digestFlush(d);
-    for (int i = 0; i < 8; i++) d->buf[d->n++] = (unsigned char)(v >> (8 * i));
+    ccStoreLE64(d->buf + d->n, v);
+    d->n += 8;
 }
 
 static void digestBytes(regDigester *d, const void *p, size_t len) {

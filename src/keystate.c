@@ -117,8 +117,7 @@ static uint64_t mixVersion(uint64_t h, version v) { return ccHashWords(h, v.stam
  * as this runs for every write while peers exist. */
 static uint64_t hashStateWords(uint64_t seed, const uint64_t *w, int n) {
     unsigned char buf[8 * 8];
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < 8; j++) buf[8 * i + j] = (unsigned char)(w[i] >> (8 * j));
+    for (int i = 0; i < n; i++) ccStoreLE64(buf + 8 * i, w[i]);
     return XXH3_64bits_withSeed(buf, (size_t)(8 * n), seed);
 }
 
