@@ -55,6 +55,7 @@ typedef struct peer {
     int backoffMs;
     uint64_t syncedStamp;          /* our clock when the last completed anti-entropy round with it began; 0 = none */
     struct aeRound *ae;            /* sync.c: the round we drive on this link */
+    unsigned aeRoundsOnLink;       /* sync.c: rounds driven since the link came up */
     uint64_t aeRoundSeen;          /* sync.c: our clock when the round it drives with us began */
     int aeRoundRefused;            /* sync.c: a record it sent since was refused (clock skew) */
     int64_t lastRoundMs;
@@ -95,6 +96,7 @@ typedef struct peerStats {
     uint64_t deltasSent, deltasReceived;
     uint64_t bytesSent, bytesReceived;
     uint64_t aeRounds, aeKeysRepaired;
+    uint64_t aeKeysDeferred;       /* differing keys in use, left to the stream by a partial round */
     uint64_t recordsRefused;       /* stamped too far ahead of our clock */
 } peerStats;
 extern peerStats peerStat;

@@ -182,7 +182,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  "client_query_buffer_limit_disconnections:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
                  "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntombstones:%lld\r\n"
                  "peer_deltas_sent:%llu\r\npeer_deltas_received:%llu\r\npeer_bytes_sent:%llu\r\n"
-                 "peer_bytes_received:%llu\r\nanti_entropy_rounds:%llu\r\nanti_entropy_keys_repaired:%llu\r\n"
+                 "peer_bytes_received:%llu\r\nanti_entropy_rounds:%llu\r\nanti_entropy_keys_repaired:%llu\r\nanti_entropy_keys_deferred:%llu\r\n"
                  "peer_records_refused:%llu\r\n",
                  (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
                  (unsigned long long)s->netInputBytes, (unsigned long long)s->netOutputBytes,
@@ -196,7 +196,7 @@ void genInfo(sbuf *b, char **req, int nreq) {
                  (unsigned long long)peerStat.deltasSent, (unsigned long long)peerStat.deltasReceived,
                  (unsigned long long)peerStat.bytesSent, (unsigned long long)peerStat.bytesReceived,
                  (unsigned long long)peerStat.aeRounds, (unsigned long long)peerStat.aeKeysRepaired,
-                 (unsigned long long)peerStat.recordsRefused);
+                 (unsigned long long)peerStat.aeKeysDeferred, (unsigned long long)peerStat.recordsRefused);
     }
     if (wants("replication", req, nreq)) {
         if (sections++) sbPrintf(b, "\r\n");

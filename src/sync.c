@@ -40,6 +40,7 @@
 #define BATCH_MAX (1024 * 1024)          /* bytes per PEER DELTA / MERGE / reply */
 #define LEAVES_PER_SLICE 256
 #define TOMB_COLLECT_PER_CRON 10000
+#define AE_FULL_EVERY 10                 /* every 10th round on a link repairs keys in use too */
 
 /* ---------- Merkle bookkeeping ---------- */
 
@@ -535,6 +536,8 @@ typedef struct aeRound {
     size_t nleaves, pos;
     size_t sliceFrom, sliceTo;   /* leaves [from, to) being repaired */
     int refused;                 /* some record they sent was refused */
+    int partial;                 /* keys in use are left to the stream (see compareLive) */
+    uint64_t deferred;           /* differing keys so left */
 } aeRound;
 
 static void roundFree(peer *p) {
@@ -546,11 +549,15 @@ static void roundFree(peer *p) {
 }
 
 static void roundDone(peer *p) {
-    /* a refused record (clock skew) means we do not hold all they had */
-    if (!p->ae->refused) p->syncedStamp = p->ae->start;
+    /* a refused record (clock skew) means we do not hold all they had, a key
+     * left to the stream that the two may not hold each other's yet: only a
+     * complete round counts for tombstone collection, on both sides */
+    int complete = !p->ae->refused && p->ae->deferred == 0;
+    if (complete) p->syncedStamp = p->ae->start;
     p->lastRoundMs = server.mstime;
     peerStat.aeRounds++;
     roundFree(p);
+    if (!complete) return;
     const char *argv[2] = {"PEER", "DONE"};
     size_t lens[2] = {4, 4};
     peerSend(p, 2, argv, lens, NULL, NULL);
@@ -618,6 +625,7 @@ static void startRound(peer *p) {
     if (!r) abort();
     p->ae = r;
     r->start = hlcNow(&server.clock, (uint64_t)server.mstime);
+    r->partial = p->aeRoundsOnLink++ % AE_FULL_EVERY != 0;
     r->level = 0;
     r->idx = calloc(1, sizeof(uint32_t));
     if (!r->idx) abort();
@@ -685,9 +693,27 @@ static void pushIfNeeded(compareCtx *cc, const char *key, size_t len, uint64_t o
     }
 }
 
+/* A key used in this second or the one before (kv.lru: reads, writes and
+ * merged peer writes).  While a link stays up every write reaches the peer
+ * through the stream, so a key that differs while it is in use is most
+ * likely only in flight, and repairing it would ship its whole state both
+ * ways: for a large set or hash written continuously, its size every round.
+ * A partial round leaves such keys to the stream; the first round on a link
+ * and every AE_FULL_EVERY-th one repair them too, so a real divergence still
+ * heals within that many intervals. */
+static int inUse(const kv *k) { return ((server.lruclock - k->lru) & 0xffffff) <= 1; }
+
 static void compareLive(dictLink *l, void *ctx) {
     compareCtx *cc = ctx;
     kv *k = (kv *)l;
+    if (cc->p->ae->partial && inUse(k)) {
+        theirKey *t = findTheirs(cc->theirs, cc->d, k->key, k->keylen);
+        if (t) t->matched = 1;           /* neither pushed nor fetched */
+        if (t && t->hash == k->mhash) return;
+        cc->p->ae->deferred++;
+        peerStat.aeKeysDeferred++;
+        return;
+    }
     pushIfNeeded(cc, k->key, k->keylen, k->mhash, 1);
 }
 
@@ -830,6 +856,7 @@ static int drives(const peer *p) {
 
 void syncLinkUp(peer *p) {
     p->lastPeerRoundMs = server.mstime;
+    p->aeRoundsOnLink = 0;               /* the first round on a link is complete */
     if (!building && drives(p) && !p->ae) startRound(p);
 }
 
