@@ -39,6 +39,7 @@
 
 #define BATCH_MAX (1024 * 1024)          /* bytes per PEER DELTA / MERGE / reply */
 #define LEAVES_PER_SLICE 256
+#define DELTA_OPS_MAX 64                 /* operations one set/hash delta accumulates before it ships */
 #define TOMB_COLLECT_PER_CRON 10000
 #define AE_FULL_EVERY 10                 /* every 10th round on a link repairs keys in use too */
 
@@ -171,6 +172,7 @@ void syncActivate(void) {
  * tombstone twice is harmless).  Set and hash writes also keep a delta entry,
  * looked up by name, with the delta their operations accumulated. */
 static cbuf outNames;
+static cbuf batch;                       /* the PEER DELTA being built */
 
 typedef struct deltaEntry {
     dictLink link;
@@ -178,6 +180,7 @@ typedef struct deltaEntry {
     uint8_t deltaType;           /* OBJ_SET / OBJ_HASH */
     uint8_t full;                /* some change was not captured: ship the whole state */
     uint64_t capturedBy;         /* the command (stat.numcommands + 1) whose next change delta covers; 0 = none */
+    uint32_t ops;                /* operations the delta holds */
     uint32_t namelen;            /* 4 bytes of db id, then the key */
     char name[];
 } deltaEntry;
@@ -234,10 +237,22 @@ void *syncDeltaFor(db *d, kv *k) {
         e->full = 1;
         return NULL;
     }
+    if (e->delta && e->ops >= DELTA_OPS_MAX) {
+        /* a long run of writes to one key in one iteration ships in chunks:
+         * each write adds dots to the delta's context, whose sorted arrays
+         * would cost O(run) per write if the delta kept growing */
+        keystateEncodeDelta(&batch, d, k, e->delta);
+        peerStat.deltasSent++;
+        if (e->deltaType == OBJ_SET) orsetFree(e->delta);
+        else ormapFree(e->delta);
+        e->delta = NULL;
+    }
     if (!e->delta) {
         e->deltaType = (uint8_t)k->type;
         e->delta = k->type == OBJ_SET ? (void *)orsetNewDelta() : (void *)ormapNewDelta();
+        e->ops = 0;
     }
+    e->ops++;
     e->capturedBy = server.stat.numcommands + 1;   /* +1: never 0 */
     return e->delta;
 }
@@ -291,8 +306,7 @@ static void sendBatch(const char *sub, cbuf *b) {
 
 /* Ships this iteration's changes: one PEER DELTA batch (or a few, if large). */
 static void syncFlush(void) {
-    if (outNames.len == 0) return;
-    static cbuf batch;
+    if (outNames.len == 0 && batch.len == 0) return;
     int streaming = peerStreaming();
     creader r;
     creaderInit(&r, outNames.p, outNames.len);
