@@ -527,8 +527,10 @@ typedef struct fieldName {
     char buf[128];
 } fieldName;
 
-static void nameHold(fieldName *n, const char *f, size_t flen) {
+static void nameHold(fieldName *n, const ormap *m, const char *f, size_t flen) {
     n->heap = NULL;
+    n->p = NULL;
+    if (!m->dsumValid) return;           /* no digest kept: nothing to adjust after */
     if (flen > sizeof(n->buf)) n->heap = xmalloc(flen);
     char *to = n->heap ? n->heap : n->buf;
     if (flen) memcpy(to, f, flen);
@@ -606,9 +608,8 @@ static int setField(ormap *m, uint64_t node, version v, const char *f, size_t fl
 
 int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
              const char *val, size_t vlen, ormap *delta) {
-    if (!m->dsumValid) return setField(m, node, v, f, flen, val, vlen, delta);
     fieldName name;
-    nameHold(&name, f, flen);
+    nameHold(&name, m, f, flen);
     uint64_t before = fieldDigest(m, f, flen);
     int isNew = setField(m, node, v, f, flen, val, vlen, delta);
     dsumAdjust(m, before, name.p, flen);
@@ -631,7 +632,7 @@ static void totalClaimSeq(reg *r, uint64_t node, uint64_t seq) {
  * against other increments is the node's seq. */
 void ormapIncrBy(ormap *m, uint64_t node, version v, const char *f, size_t flen, int64_t by, ormap *delta) {
     fieldName name;
-    nameHold(&name, f, flen);
+    nameHold(&name, m, f, flen);
     uint64_t before = fieldDigest(m, f, flen);
     int isNew;
     omField *n = writeBegin(m, f, flen, delta, &isNew);
@@ -645,7 +646,7 @@ void ormapIncrBy(ormap *m, uint64_t node, version v, const char *f, size_t flen,
 
 void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t flen, long double by, ormap *delta) {
     fieldName name;
-    nameHold(&name, f, flen);
+    nameHold(&name, m, f, flen);
     uint64_t before = fieldDigest(m, f, flen);
     int isNew;
     omField *n = writeBegin(m, f, flen, delta, &isNew);
