@@ -231,7 +231,13 @@ static void deltaEntryFree(dictLink *l, void *ctx) {
 
 void *syncDeltaFor(db *d, kv *k) {
     if (!peerStreaming() || (k->type != OBJ_SET && k->type != OBJ_HASH)) return NULL;
-    deltaEntry *e = deltaFind(d, k->key, k->keylen, 1);
+    deltaEntry *e = deltaFind(d, k->key, k->keylen, 0);
+    if (!e) {
+        e = deltaFind(d, k->key, k->keylen, 1);
+        /* a change noted before without an entry (the write that created the
+         * key) was not captured: later deltas must not stand in for it */
+        if (k->outboxQueued) e->full = 1;
+    }
     if (e->full) return NULL;
     if (e->delta && e->deltaType != k->type) {
         e->full = 1;

@@ -1241,13 +1241,14 @@ static void testMalformedPeerInput(void) {
 
 typedef struct cardWant {
     node *x;
+    const char *cmd;  /* SCARD, HLEN */
     const char *key;
     long long want;
 } cardWant;
 
 static int cardReached(void *p) {
     cardWant *w = p;
-    redisReply *r = redisCommand(w->x->c, "SCARD %s", w->key);
+    redisReply *r = redisCommand(w->x->c, "%s %s", w->cmd, w->key);
     int ok = r && r->type == REDIS_REPLY_INTEGER && r->integer == w->want;
     if (r) freeReplyObject(r);
     return ok;
@@ -1296,7 +1297,7 @@ static void testHotKeyLeftToStream(void) {
         /* the stream alone delivers every SADD at once (a round may not
          * repair the set while it is in use): 200 SADDs an iteration ship
          * in chunks of a few dozen operations, none may be lost */
-        cardWant w = {&B, "hot:set", n};
+        cardWant w = {&B, "SCARD", "hot:set", n};
         CHECK_MSG(waitFor(500, cardReached, &w), "B holds all %d members within 500 ms of the last SADD", n);
         long long r2 = sumStat(ab, 2, "anti_entropy_rounds") - rounds;
         long long rep2 = sumStat(ab, 2, "anti_entropy_keys_repaired") - repaired;
@@ -1319,6 +1320,51 @@ static void testHotKeyLeftToStream(void) {
     nodeStopAll(ab, 2);
 }
 
+static int roundsRan(void *p) { return sumStat(p, 2, "anti_entropy_rounds") >= 1; }
+
+/* The write that creates a set or hash ships the whole new value (its causal
+ * context starts at a floor, see dbNewIncarnation); later writes to the key in
+ * the same loop iteration ship deltas.  Those deltas once stood in for the
+ * creating write: the peer missed its members, and the floor, until an
+ * anti-entropy round repaired the key, and meanwhile every dot it received
+ * stayed out of order in the key's context, a sorted array that grew with
+ * each write and was copied by each merge.  Here anti-entropy runs only when
+ * the link comes up, before the writes: the stream alone must deliver. */
+static void testCreatingWriteStreams(void) {
+    testBegin("the write creating a key reaches the peer with the writes after it");
+    node A, B;
+    node *ab[] = {&A, &B};
+    const char *const slowAe[] = {"--anti-entropy-interval-ms", "600000", NULL};
+    nodeStart(&A, "A", NULL, slowAe);
+    nodeStart(&B, "B", NULL, slowAe);
+    EXPECT(B.c, "+OK", "REPLICAOF 127.0.0.1 %d", nodePort(&A));
+    int ran = WAIT_MESH(ab, 2) && waitFor(LINK_MS, roundsRan, ab);
+    CHECK_MSG(ran, "joined, and the first anti-entropy round ran");
+    if (ran) {
+        long long repaired = sumStat(ab, 2, "anti_entropy_keys_repaired");
+        /* one pipeline, read by A in one iteration: creation, then 100 more
+         * writes to each key (more than one 64-operation delta chunk) */
+        for (int i = 0; i <= 100; i++) hAppend(A.c, "SADD new:set m%d", i);
+        for (int i = 0; i <= 100; i++) hAppend(A.c, "HSET new:hash f%d v%d", i, i);
+        for (int i = 0; i < 202; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(A.c, (void **)&r) != REDIS_OK) {
+                hAbortIfServerDied(__FILE__, __LINE__);
+                break;
+            }
+            freeReplyObject(r);
+        }
+        cardWant ws = {&B, "SCARD", "new:set", 101}, wh = {&B, "HLEN", "new:hash", 101};
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &ws), "B holds all 101 members of the set created in a pipeline");
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &wh), "B holds all 101 fields of the hash created in a pipeline");
+        EXPECT_ALL(ab, 2, "the creating SADD streamed", ":1", "SISMEMBER new:set m0");
+        EXPECT_ALL(ab, 2, "the creating HSET streamed", "\"v0\"", "HGET new:hash f0");
+        CONVERGED(ab, 2);
+        CHECK_MSG(sumStat(ab, 2, "anti_entropy_keys_repaired") == repaired, "no anti-entropy repair was needed");
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1334,6 +1380,7 @@ int main(void) {
     testClockSkew();
     testMalformedPeerInput();
     testHotKeyLeftToStream();
+    testCreatingWriteStreams();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
