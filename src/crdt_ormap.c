@@ -501,10 +501,12 @@ static void deltaDrop(ormap *delta, const char *f, size_t flen) {
     if (dn) fieldUnlinkFree(delta, dn);
 }
 
-/* One field's part of ormapDigest: XXH3 of its name chained through its
- * sorted entries (dot, then the reg's digest seeded with the chain so far). */
-static uint64_t viewDigest(const omView *v) {
-    uint64_t h = XXH3_64bits_withSeed(v->f, v->flen, OM_DIGEST_SEED);
+/* One field's part of ormapDigest: its name's hash (the fields table's own,
+ * dictHashKey, so that a write that looked the field up has it already)
+ * chained through its sorted entries (dot, then the reg's digest seeded with
+ * the chain so far). */
+static uint64_t entriesDigest(uint64_t nameHash, const omView *v) {
+    uint64_t h = nameHash;
     for (uint32_t i = 0; i < v->n; i++) {
         const omEntry *e = viewEntry(v, i);
         h = regDigest(&e->r, ccHashWords(h, e->d.node, e->d.counter));
@@ -512,47 +514,53 @@ static uint64_t viewDigest(const omView *v) {
     return h;
 }
 
-/* Field f's part of the digest sum now (0 if absent), for bracketing a
- * change of that one field: dsum -= before the change, += after it. */
+static uint64_t viewDigest(const omView *v) { return entriesDigest(dictHashKey(v->f, v->flen), v); }
+
+/* Field f's part of the digest sum now (0 if absent). */
 static uint64_t fieldDigest(const ormap *m, const char *f, size_t flen) {
     omView v;
     return m->dsumValid && viewFind(m, f, flen, &v) ? viewDigest(&v) : 0;
 }
 
-/* A copy of a field name that the write about to happen may free (the
- * caller's f can point into m itself). */
-typedef struct fieldName {
-    const char *p;
-    char *heap;
-    char buf[128];
-} fieldName;
+/* The upkeep of m->dsum across a change of one field, from the views of it
+ * that the change has at hand anyway: its part before comes out, its part
+ * after goes in (dsumBefore is not called if the field was absent; NULL
+ * after: it is gone).  Nothing is computed while no digest is kept. */
+typedef struct dsumUp {
+    int on;
+    uint64_t hash;      /* the name's dictHashKey */
+    uint64_t before;
+} dsumUp;
 
-static void nameHold(fieldName *n, const ormap *m, const char *f, size_t flen) {
-    n->heap = NULL;
-    n->p = NULL;
-    if (!m->dsumValid) return;           /* no digest kept: nothing to adjust after */
-    if (flen > sizeof(n->buf)) n->heap = xmalloc(flen);
-    char *to = n->heap ? n->heap : n->buf;
-    if (flen) memcpy(to, f, flen);
-    n->p = to;
+static void dsumOpen(dsumUp *u, const ormap *m, uint64_t hash) {
+    u->on = m->dsumValid;
+    u->hash = hash;
+    u->before = 0;
 }
 
-static void nameRelease(fieldName *n) { free(n->heap); }
+static void dsumBefore(dsumUp *u, const omView *v) {
+    if (u->on) u->before = entriesDigest(u->hash, v);
+}
 
-static void dsumAdjust(ormap *m, uint64_t before, const char *f, size_t flen) {
-    if (m->dsumValid) m->dsum += fieldDigest(m, f, flen) - before;
+static void dsumClose(dsumUp *u, ormap *m, const omView *after) {
+    if (u->on && m->dsumValid) m->dsum += (after ? entriesDigest(u->hash, after) : 0) - u->before;
 }
 
 /* The start of a local write of f: the field's node with its observed
  * entries folded into the inline one (a new node if absent), uncounted in
  * m->bytes until writeEnd.  *isNew tells whether the field was absent. */
-static omField *writeBegin(ormap *m, const char *f, size_t flen, ormap *delta, int *isNew) {
+static omField *writeBegin(ormap *m, const char *f, size_t flen, ormap *delta, dsumUp *u, int *isNew) {
     char fbuf[OM_PACK_MAX_VALUE];
     becomeFullState(m);
     f = packUnalias(m, f, flen, fbuf);
     packToDict(m);
-    omField *n = (omField *)dictFind(&m->fields, f, flen);
+    omField *n = (omField *)dictFindHashed(&m->fields, f, flen, u->hash);
     *isNew = n == NULL;
+    if (n) {
+        omView v;
+        viewOfField(&v, n);
+        dsumBefore(u, &v);
+    }
     if (n == NULL) {
         n = fieldNew(f, flen);
         dictAdd(&m->fields, &n->link);
@@ -563,17 +571,22 @@ static omField *writeBegin(ormap *m, const char *f, size_t flen, ormap *delta, i
     return n;
 }
 
-static void writeEnd(ormap *m, omField *n, dot d, ormap *delta) {
+static void writeEnd(ormap *m, omField *n, dot d, ormap *delta, dsumUp *u) {
     n->e.d = d;
     m->bytes += fieldFootprint(n);
     if (delta) deltaPut(delta, n->f, n->flen, &n->e);
+    omView v;
+    viewOfField(&v, n);
+    dsumClose(u, m, &v);
 }
 
 /* A packed map keeps a plain write packed when it fits and its version beats
  * the field's (always, unless the clock refused to follow a remote version:
  * the dict form then resolves it as regSet does). */
-static int setField(ormap *m, uint64_t node, version v, const char *f, size_t flen,
-                    const char *val, size_t vlen, ormap *delta) {
+int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
+             const char *val, size_t vlen, ormap *delta) {
+    dsumUp u;
+    dsumOpen(&u, m, dictHashKey(f, flen));
     if (m->packed) {
         omRec r;
         int found = packFind(m, f, flen, &r);
@@ -581,39 +594,32 @@ static int setField(ormap *m, uint64_t node, version v, const char *f, size_t fl
             (!found || versionCmp(v, r.v) > 0)) {
             becomeFullState(m);
             if (found && delta) ccAdd(&delta->cc, r.d);
-            dot d = ccNextDot(&m->cc, node);
-            if (delta) {
-                omEntry e;
-                e.d = d;
-                regInit(&e.r);
-                e.r.ver = v;
-                e.r.present = 1;
-                e.r.val = (char *)val;
-                e.r.len = vlen;
-                deltaPut(delta, f, flen, &e);
+            omView was, now;
+            if (found) {
+                viewOfRec(&was, &r);
+                dsumBefore(&u, &was);
             }
-            packPut(m, found ? &r : NULL, f, flen, d, v, val, vlen);
+            omEntry e;
+            e.d = ccNextDot(&m->cc, node);
+            regInit(&e.r);
+            e.r.ver = v;
+            e.r.present = 1;
+            e.r.val = (char *)val;
+            e.r.len = vlen;
+            now = (omView){.f = f, .flen = flen, .n = 1, .e0 = &e};
+            dsumClose(&u, m, &now);             /* before packPut: val may point into the pack */
+            if (delta) deltaPut(delta, f, flen, &e);
+            packPut(m, found ? &r : NULL, f, flen, e.d, v, val, vlen);
             return !found;
         }
     }
     char vbuf[OM_PACK_MAX_VALUE];
     val = packUnalias(m, val, vlen, vbuf);
     int isNew;
-    omField *n = writeBegin(m, f, flen, delta, &isNew);
+    omField *n = writeBegin(m, f, flen, delta, &u, &isNew);
     dot d = ccNextDot(&m->cc, node);
     regSet(&n->e.r, v, val, vlen, NULL);
-    writeEnd(m, n, d, delta);
-    return isNew;
-}
-
-int ormapSet(ormap *m, uint64_t node, version v, const char *f, size_t flen,
-             const char *val, size_t vlen, ormap *delta) {
-    fieldName name;
-    nameHold(&name, m, f, flen);
-    uint64_t before = fieldDigest(m, f, flen);
-    int isNew = setField(m, node, v, f, flen, val, vlen, delta);
-    dsumAdjust(m, before, name.p, flen);
-    nameRelease(&name);
+    writeEnd(m, n, d, delta, &u);
     return isNew;
 }
 
@@ -631,31 +637,25 @@ static void totalClaimSeq(reg *r, uint64_t node, uint64_t seq) {
 /* The version is not needed: an increment is no base write, and its order
  * against other increments is the node's seq. */
 void ormapIncrBy(ormap *m, uint64_t node, version v, const char *f, size_t flen, int64_t by, ormap *delta) {
-    fieldName name;
-    nameHold(&name, m, f, flen);
-    uint64_t before = fieldDigest(m, f, flen);
+    dsumUp u;
+    dsumOpen(&u, m, dictHashKey(f, flen));
     int isNew;
-    omField *n = writeBegin(m, f, flen, delta, &isNew);
+    omField *n = writeBegin(m, f, flen, delta, &u, &isNew);
     dot d = ccNextDot(&m->cc, node);
     regIncrBy(&n->e.r, node, by, NULL);
     totalClaimSeq(&n->e.r, node, d.counter);
-    writeEnd(m, n, d, delta);
-    dsumAdjust(m, before, name.p, flen);
-    nameRelease(&name);
+    writeEnd(m, n, d, delta, &u);
 }
 
 void ormapIncrByFloat(ormap *m, uint64_t node, version v, const char *f, size_t flen, long double by, ormap *delta) {
-    fieldName name;
-    nameHold(&name, m, f, flen);
-    uint64_t before = fieldDigest(m, f, flen);
+    dsumUp u;
+    dsumOpen(&u, m, dictHashKey(f, flen));
     int isNew;
-    omField *n = writeBegin(m, f, flen, delta, &isNew);
+    omField *n = writeBegin(m, f, flen, delta, &u, &isNew);
     dot d = ccNextDot(&m->cc, node);
     regIncrByFloat(&n->e.r, node, by, NULL);
     totalClaimSeq(&n->e.r, node, d.counter);
-    writeEnd(m, n, d, delta);
-    dsumAdjust(m, before, name.p, flen);
-    nameRelease(&name);
+    writeEnd(m, n, d, delta, &u);
 }
 
 int ormapDel(ormap *m, const char *f, size_t flen, ormap *delta) {
@@ -749,16 +749,17 @@ static uint32_t joinEntries(omEntry *e0, omEntry *extra, uint32_t nm, const omVi
 }
 
 /* The join of one field of a dict-form m (n, may be NULL) with other's (on,
- * may be NULL).  m's context is not merged yet when this runs. */
-static void mergeField(ormap *m, omField *n, const omView *on, const ccontext *occ, const char *f, size_t flen) {
+ * may be NULL).  m's context is not merged yet when this runs.  Returns the
+ * field's node afterwards, NULL if the field is gone. */
+static omField *mergeField(ormap *m, omField *n, const omView *on, const ccontext *occ, const char *f, size_t flen) {
     uint32_t nm = n ? fieldNEntries(n) : 0, no = on ? on->n : 0;
     if (nm == 1 && no == 1 && dotEq(n->e.d, on->e0->d)) {   /* the usual case: the same write */
         m->bytes -= fieldFootprint(n);
         regMerge(&n->e.r, &on->e0->r);
         m->bytes += fieldFootprint(n);
-        return;
+        return n;
     }
-    if (nm == 1 && no == 0 && !ccContains(occ, n->e.d)) return;
+    if (nm == 1 && no == 0 && !ccContains(occ, n->e.d)) return n;
     if (n) m->bytes -= fieldFootprint(n);
     omEntry stack[OM_STACK_ENTRIES], *kept = stack;
     if (nm + no > OM_STACK_ENTRIES) kept = xmalloc((size_t)(nm + no) * sizeof(omEntry));
@@ -769,6 +770,7 @@ static void mergeField(ormap *m, omField *n, const omView *on, const ccontext *o
             dictUnlink(&m->fields, n->f, n->flen);
             free(n->extra);                  /* its regs were freed above */
             free(n);
+            n = NULL;
         } else {
             removedNote(m, f, flen);
         }
@@ -783,6 +785,7 @@ static void mergeField(ormap *m, omField *n, const omView *on, const ccontext *o
         removedForget(m, f, flen);
     }
     if (kept != stack) free(kept);
+    return n;
 }
 
 /* The same join for a packed m: the result stays packed if it fits, else m
@@ -825,14 +828,54 @@ static void mergeFieldPacked(ormap *m, const omView *on, const ccontext *occ, co
     if (kept != stack) free(kept);
 }
 
-/* Merges other's field (on, NULL if other removed it) into m, either form. */
-static void mergeOne(ormap *m, const omView *on, const ccontext *occ, const char *f, size_t flen) {
-    uint64_t before = fieldDigest(m, f, flen);
-    if (m->packed)
+/* Merges other's field (on, NULL if other removed it; hash: dictHashKey of
+ * its name f) into m, either form. */
+static void mergeOne(ormap *m, const omView *on, const ccontext *occ, const char *f, size_t flen, uint64_t hash) {
+    dsumUp u;
+    dsumOpen(&u, m, hash);
+    omView v;
+    if (m->packed) {
+        if (u.on && viewFind(m, f, flen, &v)) dsumBefore(&u, &v);
         mergeFieldPacked(m, on, occ, f, flen);
-    else
-        mergeField(m, (omField *)dictFind(&m->fields, f, flen), on, occ, f, flen);
-    dsumAdjust(m, before, f, flen);
+        if (u.on) dsumClose(&u, m, viewFind(m, f, flen, &v) ? &v : NULL);
+        return;
+    }
+    omField *n = (omField *)dictFindHashed(&m->fields, f, flen, hash);
+    if (n && u.on) {
+        viewOfField(&v, n);
+        dsumBefore(&u, &v);
+    }
+    n = mergeField(m, n, on, occ, f, flen);
+    if (n && u.on) viewOfField(&v, n);
+    dsumClose(&u, m, n ? &v : NULL);
+}
+
+/* Merges every field a touchedOnly other lists, in its order.  Into a large
+ * map each field's lookup is a cache miss or two: the views are read
+ * MERGE_AHEAD ahead of their merge, their buckets prefetched then, and their
+ * nodes (name and first entry) half way. */
+#define MERGE_AHEAD 8
+static void mergeListed(ormap *m, const ormap *other) {
+    omView ring[MERGE_AHEAD];           /* filled in place: a view may point into itself */
+    uint64_t hash[MERGE_AHEAD];
+    ormapIter it;
+    ormapIterInit(&it, other);
+    uint32_t filled = 0;
+    while (filled < MERGE_AHEAD && iterNextView(&it, &ring[filled])) {
+        hash[filled] = dictHashKey(ring[filled].f, ring[filled].flen);
+        if (!m->packed) dictPrefetchBucket(&m->fields, hash[filled]);
+        filled++;
+    }
+    for (uint32_t done = 0; done < filled; done++) {
+        uint32_t i = done % MERGE_AHEAD, half = (done + MERGE_AHEAD / 2) % MERGE_AHEAD;
+        if (done + MERGE_AHEAD / 2 < filled && !m->packed) dictPrefetchNode(&m->fields, hash[half]);
+        mergeOne(m, &ring[i], &other->cc, ring[i].f, ring[i].flen, hash[i]);
+        if (iterNextView(&it, &ring[i])) {
+            hash[i] = dictHashKey(ring[i].f, ring[i].flen);
+            if (!m->packed) dictPrefetchBucket(&m->fields, hash[i]);
+            filled++;
+        }
+    }
 }
 
 typedef struct mergeRemovedCtx {
@@ -843,7 +886,7 @@ typedef struct mergeRemovedCtx {
 /* A field other removed: m's entries of it other has seen go. */
 static void mergeRemovedCb(const char *f, size_t flen, void *ctx) {
     mergeRemovedCtx *mc = ctx;
-    mergeOne(mc->m, NULL, mc->occ, f, flen);
+    mergeOne(mc->m, NULL, mc->occ, f, flen, dictHashKey(f, flen));
 }
 
 /* A full state's merge works on the dict form; a map that was packed is
@@ -878,8 +921,7 @@ void ormapMerge(ormap *m, const ormap *other) {
         return;
     }
     /* other's context can only remove entries of the fields it lists. */
-    ormapIterInit(&oit, other);
-    while (iterNextView(&oit, &ov)) mergeOne(m, &ov, &other->cc, ov.f, ov.flen);
+    mergeListed(m, other);
     mergeRemovedCtx mc = {m, &other->cc};
     removedEach(other, mergeRemovedCb, &mc);
     ccMerge(&m->cc, &other->cc);

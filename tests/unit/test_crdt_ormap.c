@@ -1299,6 +1299,8 @@ static void test_packed_vs_dict(void **state) {
         for (int r = 0; r < PK_REPLICAS; r++) {
             pk[r] = ormapNew();
             dc[r] = dictFormNew();
+            ormapDigest(pk[r]);          /* from now on kept by every write and merge */
+            ormapDigest(dc[r]);
         }
         int nfields = rngChance(&g, 50) ? 8 : PK_FIELDS;
         unsigned rare = rngChance(&g, 50) ? 0 : 2;   /* percent of each rare operation */
@@ -1306,7 +1308,8 @@ static void test_packed_vs_dict(void **state) {
         for (int step = 0; step < 400; step++) {
             int r = (int)rngBelow(&g, PK_REPLICAS);
             ormap *dp = ormapNew(), *dd = ormapNew();
-            int ops = 1 + (int)rngBelow(&g, 3);
+            /* now and then a batch longer than the merge's lookahead */
+            int ops = rngChance(&g, 10) ? 1 + (int)rngBelow(&g, 40) : 1 + (int)rngBelow(&g, 3);
             for (int o = 0; o < ops; o++) {
                 char name[80], val[80];
                 int fi = (int)rngBelow(&g, (uint64_t)nfields);
@@ -1363,6 +1366,10 @@ static void test_packed_vs_dict(void **state) {
                 mergeEncoded(dc[to], dd);
             }
             expectSameValues(pk[to], dc[to]);
+            if (rngChance(&g, 20)) {
+                CHECK(ormapDigest(pk[to]) == freshDigest(pk[to]), "packed replica %d: cached digest is stale", to);
+                CHECK(ormapDigest(dc[to]) == freshDigest(dc[to]), "dict replica %d: cached digest is stale", to);
+            }
             ormapFree(dp);
             ormapFree(dd);
         }
