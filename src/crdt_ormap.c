@@ -503,13 +503,16 @@ static void deltaDrop(ormap *delta, const char *f, size_t flen) {
 
 /* One field's part of ormapDigest: its name's hash (the fields table's own,
  * dictHashKey, so that a write that looked the field up has it already)
- * chained through its sorted entries (dot, then the reg's digest seeded with
- * the chain so far). */
+ * chained through its sorted entries' dots and base versions.  An entry's
+ * content is fixed by its dot - each write mints a new dot, and merges copy
+ * entries whole (equal dots meet only as copies of one write) - so the value
+ * bytes and counter totals behind pointers are left out: reading them cost a
+ * cache miss per write to a large hash for the part taken out before it. */
 static uint64_t entriesDigest(uint64_t nameHash, const omView *v) {
     uint64_t h = nameHash;
     for (uint32_t i = 0; i < v->n; i++) {
         const omEntry *e = viewEntry(v, i);
-        h = regDigest(&e->r, ccHashWords(h, e->d.node, e->d.counter));
+        h = ccHashWords(ccHashWords(h, e->d.node, e->d.counter), e->r.ver.stamp, e->r.ver.node);
     }
     return h;
 }
