@@ -28,6 +28,7 @@
 #define CMD_SENTINEL     (1u << 16)
 #define CMD_NO_ASYNC_LOADING (1u << 17)
 #define CMD_MOVABLE_KEYS (1u << 18)   /* keys found by parsing arguments (numkeys) */
+#define CMD_MEMBER_ARG   (1u << 19)   /* argv[2] is a member/field of the key argv[1]: prefetched (not in COMMAND) */
 
 typedef void commandProc(client *c);
 

@@ -449,6 +449,18 @@ int ormapFieldReg(const ormap *m, const char *f, size_t flen, reg *out) {
 
 const ccontext *ormapContext(const ormap *m) { return &m->cc; }
 
+void ormapPrefetch(const ormap *m, uint64_t hash, int stage) {
+    if (m->packed) return;
+    if (stage == 0) {
+        dictPrefetchBucket(&m->fields, hash);
+    } else if (stage == 1) {
+        dictPrefetchNode(&m->fields, hash);
+    } else {
+        const omField *n = (const omField *)dictBucketHead(&m->fields, hash);
+        if (n && n->e.r.val) __builtin_prefetch(n->e.r.val - 16);   /* malloc's header: a write frees it */
+    }
+}
+
 size_t ormapMemory(const ormap *m) {
     size_t total = sizeof(*m) + m->bytes + dictTableBytes(&m->fields);
     total += m->packCap + (size_t)m->npnodes * sizeof(uint64_t);

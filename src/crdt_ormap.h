@@ -83,4 +83,8 @@ uint64_t ormapDigest(const ormap *m);
 int ormapEqual(const ormap *a, const ormap *b);
 size_t ormapMemory(const ormap *m);
 
+/* A cache hint for a coming lookup of the field whose name has dictHashKey
+ * hash: stage 0 its bucket, 1 its node, 2 its value.  Nothing changes. */
+void ormapPrefetch(const ormap *m, uint64_t hash, int stage);
+
 #endif

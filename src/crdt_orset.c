@@ -558,6 +558,12 @@ int orsetContains(const orset *s, const char *m, size_t len) {
 
 const ccontext *orsetContext(const orset *s) { return &s->cc; }
 
+void orsetPrefetch(const orset *s, uint64_t hash, int stage) {
+    if (!isDictForm(s)) return;
+    if (stage == 0) dictPrefetchBucket(&s->u.big->d, hash);
+    else if (stage == 1) dictPrefetchNode(&s->u.big->d, hash);
+}
+
 size_t orsetMemory(const orset *s) {
     size_t total = sizeof(*s) + ((size_t)s->cc.capvv + s->cc.capcloud) * sizeof(dot);
     total += isDictForm(s) ? osDictMemory(s->u.big) : s->cap;

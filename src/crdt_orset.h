@@ -76,4 +76,8 @@ uint64_t orsetDigest(const orset *s);          /* members, their dots, and the c
 int orsetEqual(const orset *a, const orset *b);
 size_t orsetMemory(const orset *s);
 
+/* A cache hint for a coming lookup of the member whose name has dictHashKey
+ * hash: stage 0 its bucket, 1 its node (2: nothing).  Nothing changes. */
+void orsetPrefetch(const orset *s, uint64_t hash, int stage);
+
 #endif

@@ -80,9 +80,33 @@ void dbPrefetchKeys(const dbKeyRef *refs, int n) {
         dictPrefetchBucket(&refs[i].d->keys, hash[i]);
     }
     for (int i = 0; i < n; i++) dictPrefetchNode(&refs[i].d->keys, hash[i]);
+    int members = 0;
     for (int i = 0; i < n; i++) {
         const kv *k = (const kv *)dictBucketHead(&refs[i].d->keys, hash[i]);
         if (k && k->enc != ENC_INT) __builtin_prefetch(k->v.ptr);
+        members |= refs[i].member != NULL;
+    }
+    if (!members) return;
+    /* the member's lookups in the (large) set or hash: hash[i] becomes the
+     * member's hash, or 0 where there is nothing to prefetch */
+    const void *val[DB_PREFETCH_MAX];
+    uint8_t type[DB_PREFETCH_MAX];
+    for (int i = 0; i < n; i++) {
+        const kv *k = (const kv *)dictBucketHead(&refs[i].d->keys, hash[i]);
+        hash[i] = 0;
+        if (!refs[i].member || !k || k->keylen != refs[i].len || memcmp(k->key, refs[i].key, refs[i].len) != 0 ||
+            (k->type != OBJ_SET && k->type != OBJ_HASH))
+            continue;
+        hash[i] = dictHashKey(refs[i].member, refs[i].mlen);
+        val[i] = k->v.ptr;
+        type[i] = (uint8_t)k->type;
+    }
+    for (int stage = 0; stage < 3; stage++) {
+        for (int i = 0; i < n; i++) {
+            if (!hash[i]) continue;
+            if (type[i] == OBJ_SET) orsetPrefetch(val[i], hash[i], stage);
+            else ormapPrefetch(val[i], hash[i], stage);
+        }
     }
 }
 

@@ -87,12 +87,16 @@ kv *dbFind(db *d, const char *key, size_t len);
 /* A batch of lookups about to happen (the commands read in one loop
  * iteration): their buckets, then their nodes, then their values are
  * prefetched, each pass over the whole batch, so the cache misses overlap
- * instead of each lookup waiting for its own.  A hint: nothing changes. */
+ * instead of each lookup waiting for its own; then, for a ref naming a member
+ * of a set or a field of a hash, that member's bucket, node and value in the
+ * same way.  A hint: nothing changes. */
 #define DB_PREFETCH_MAX 1024
 typedef struct dbKeyRef {
     db *d;
     const char *key;
     size_t len;
+    const char *member;     /* NULL, or a member/field of the key the command names */
+    size_t mlen;
 } dbKeyRef;
 void dbPrefetchKeys(const dbKeyRef *refs, int n);
 kv *lookupKeyRead(db *d, const char *key, size_t len);

@@ -541,7 +541,7 @@ static int scanKeys(client *c, dbKeyRef *refs, int n) {
     while (d && n < DB_PREFETCH_MAX && p < end && *p == '*') {
         long long argc, len;
         if (!(p = scanLength(p + 1, end, &argc)) || argc < 1 || argc > 64) break;
-        int keys = 0;
+        int keys = 0, keyRef = -1;
         for (long long a = 0; a < argc; a++) {
             if (p >= end || *p != '$' || !(p = scanLength(p + 1, end, &len)) || end - p < len + 2) return n;
             if (a == 0) {
@@ -550,7 +550,11 @@ static int scanKeys(client *c, dbKeyRef *refs, int n) {
                 keys = cmd && cmd->firstkey > 0;
             } else if (keys && a >= cmd->firstkey && (cmd->lastkey < 0 ? a <= argc + cmd->lastkey : a <= cmd->lastkey) &&
                        (a - cmd->firstkey) % (cmd->keystep > 0 ? cmd->keystep : 1) == 0 && n < DB_PREFETCH_MAX) {
-                refs[n++] = (dbKeyRef){d, p, (size_t)len};
+                if (a == 1) keyRef = n;
+                refs[n++] = (dbKeyRef){d, p, (size_t)len, NULL, 0};
+            } else if (a == 2 && keyRef >= 0 && (cmd->flags & CMD_MEMBER_ARG)) {
+                refs[keyRef].member = p;
+                refs[keyRef].mlen = (size_t)len;
             }
             p += len + 2;
         }
