@@ -726,6 +726,34 @@ static void mergeMember(orset *s, osMember *sm, const osEntry *oe, const ccontex
     if (kept != stack) free(kept);
 }
 
+/* Merges the members a touchedOnly delta lists (oit) into the dict-form s,
+ * in order.  Into a large set each lookup is a cache miss or two: members are
+ * read MERGE_AHEAD ahead of their merge, their buckets prefetched then and
+ * their nodes half way. */
+#define MERGE_AHEAD 8
+static void mergeListed(orset *s, orsetIter *oit, const ccontext *occ) {
+    dict *sd = &s->u.big->d;
+    osEntry ring[MERGE_AHEAD];
+    uint64_t hash[MERGE_AHEAD];
+    uint32_t filled = 0;
+    while (filled < MERGE_AHEAD && entryNext(oit, &ring[filled])) {
+        hash[filled] = dictHashKey(ring[filled].m, ring[filled].len);
+        dictPrefetchBucket(sd, hash[filled]);
+        filled++;
+    }
+    for (uint32_t done = 0; done < filled; done++) {
+        uint32_t i = done % MERGE_AHEAD;
+        if (done + MERGE_AHEAD / 2 < filled) dictPrefetchNode(sd, hash[(done + MERGE_AHEAD / 2) % MERGE_AHEAD]);
+        osEntry *oe = &ring[i];
+        mergeMember(s, (osMember *)dictFindHashed(sd, oe->m, oe->len, hash[i]), oe, occ, oe->m, oe->len);
+        if (entryNext(oit, &ring[i])) {
+            hash[i] = dictHashKey(ring[i].m, ring[i].len);
+            dictPrefetchBucket(sd, hash[i]);
+            filled++;
+        }
+    }
+}
+
 static void mergeIntoDict(orset *s, const orset *other) {
     dict *sd = &s->u.big->d;
     dictIter it;
@@ -748,9 +776,8 @@ static void mergeIntoDict(orset *s, const orset *other) {
         while (entryNext(&oit, &oe))
             if (dictFind(sd, oe.m, oe.len) == NULL) mergeMember(s, NULL, &oe, &other->cc, oe.m, oe.len);
     } else {
-        /* other's context can only remove dots of the members it lists. */
-        while (entryNext(&oit, &oe))
-            mergeMember(s, (osMember *)dictFind(sd, oe.m, oe.len), &oe, &other->cc, oe.m, oe.len);
+        /* other's context can only remove dots of the members it lists */
+        mergeListed(s, &oit, &other->cc);
         if (other->removed) {
             dictIterInit(&it, &other->removed->d);
             while ((l = dictNext(&it)) != NULL) {
@@ -983,6 +1010,19 @@ static uint32_t decodeDots(creader *r, const ccontext *cc, const uint64_t *nodes
     return (uint32_t)k;
 }
 
+/* Notes the hash of m in the open-addressed table (size a power of two,
+ * never full); 1 if it was there already (m may have been seen). */
+static int seenBefore(uint64_t *table, uint32_t size, const char *m, size_t len) {
+    uint64_t h = dictHashKey(m, len) | 1;   /* 0 marks a free slot */
+    for (uint32_t i = (uint32_t)h & (size - 1);; i = (i + 1) & (size - 1)) {
+        if (table[i] == h) return 1;
+        if (table[i] == 0) {
+            table[i] = h;
+            return 0;
+        }
+    }
+}
+
 orset *orsetDecode(creader *r) {
     uint8_t version, flags;
     if (creaderGetByte(r, &version) < 0 || version != ORSET_FORMAT_VERSION) return NULL;
@@ -997,11 +1037,18 @@ orset *orsetDecode(creader *r) {
     /* A member takes at least 3 bytes: length, dot count, one 2-byte dot. */
     if (creaderGetVarint(r, &count) < 0 || count > creaderLeft(r) / 3) goto bad;
     if (count > OS_PACKED_MAX_MEMBERS) packedToDict(s);
+    /* a repeated member is malformed: in the packed form, where a lookup is a
+     * scan, the names' hashes seen so far tell which lookups are needed */
+    uint64_t seen[2 * OS_PACKED_MAX_MEMBERS] = {0};
     for (uint64_t i = 0; i < count; i++) {
         const char *m;
         size_t len;
         if (creaderGetBytes(r, &m, &len) < 0 || len > OS_LEN_MASK) goto bad;
-        if (orsetContains(s, m, len)) goto bad;
+        if (isDictForm(s)) {
+            if (orsetContains(s, m, len)) goto bad;
+        } else if (seenBefore(seen, 2 * OS_PACKED_MAX_MEMBERS, m, len) && orsetContains(s, m, len)) {
+            goto bad;
+        }
         uint32_t k = decodeDots(r, &s->cc, nodes, nn, &dots, &cap);
         if (k == 0) goto bad;
         memberInsert(s, m, len, dots, k);

@@ -802,6 +802,26 @@ static void testEncoding(void **state) {
     creader rd;
     creaderInit(&rd, wrongVersion, sizeof(wrongVersion));
     CHECK(orsetDecode(&rd) == NULL, "accepted format version 2");
+    /* a member listed twice is refused, in a small (packed) set and a large one */
+    for (int size = 3; size <= 300; size += 297) {
+        orset *s = orsetNew();
+        char name[16];
+        for (int i = 0; i < size; i++) orsetAdd(s, 1, name, (size_t)snprintf(name, sizeof(name), "dup%03d", i), NULL);
+        cbuf b;
+        cbufInit(&b);
+        orsetEncode(s, &b);
+        char *second = memmem(b.p, b.len, "dup001", 6);
+        CHECK(second != NULL, "the encoding holds the names");
+        creaderInit(&rd, b.p, b.len);
+        orset *ok = orsetDecode(&rd);
+        CHECK(ok && orsetEqual(ok, s), "a %d-member set round trips", size);
+        orsetFree(ok);
+        if (second) memcpy(second, "dup000", 6);
+        creaderInit(&rd, b.p, b.len);
+        CHECK(orsetDecode(&rd) == NULL, "accepted a %d-member set listing a member twice", size);
+        cbufFree(&b);
+        orsetFree(s);
+    }
 }
 
 /* Deltas merged into a group before shipping: a group that removed more
@@ -1081,14 +1101,16 @@ static void testAccumulatedDelta(void **state) {
         startCase(n);
         orset *s = orsetNew();
         char buf[32];
-        int base = (int)rngBelow(200);
-        for (int i = 0; i < base; i++) orsetAdd(s, 1, buf, (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(60)), NULL);
+        /* half the cases past the packed form, where a long delta merges
+         * with lookahead */
+        int range = chance(50) ? 60 : 400, base = (int)rngBelow(range == 60 ? 200 : 600);
+        for (int i = 0; i < base; i++) orsetAdd(s, 1, buf, (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(range)), NULL);
         orset *before = orsetDup(s), *other = orsetDup(s);
         orsetAdd(other, 2, "concurrent", 10, NULL);
         orset *acc = orsetNew();
         int ops = 1 + (int)rngBelow(100);
         for (int i = 0; i < ops; i++) {
-            size_t len = (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(60));
+            size_t len = (size_t)snprintf(buf, sizeof(buf), "m%d", (int)rngBelow(range));
             int r = (int)rngBelow(100);
             if (r < 55) orsetAdd(s, 1, buf, len, acc);
             else if (r < 97) orsetRemove(s, buf, len, acc);
