@@ -72,10 +72,15 @@ typedef struct osExtra {
     dot dots[];         /* sorted, all above d */
 } osExtra;
 
-/* A dict of osMember nodes and the bytes they take. */
+/* A dict of osMember nodes and the bytes they take; once orsetDigest has
+ * been asked for (peers exist), also the sum of its members' digests, kept
+ * by every node created, freed or given new dots, so that the digest of a
+ * large set written continuously is not a pass over it each time. */
 typedef struct osDict {
     dict d;
     size_t bytes;
+    uint64_t dsum;
+    int dsumValid;
 } osDict;
 
 /* 56 bytes: the context, one pointer to the members, the delta bookkeeping,
@@ -139,7 +144,17 @@ static osDict *osDictNew(void) {
     if (od == NULL) abort();
     dictInit(&od->d, memberKey);
     od->bytes = 0;
+    od->dsum = 0;
+    od->dsumValid = 0;
     return od;
+}
+
+/* One member's part of orsetDigest: XXH3 of its bytes chained through its
+ * sorted dots. */
+static uint64_t nodeDigest(const osMember *n) {
+    uint64_t h = XXH3_64bits_withSeed(n->m, memberLen(n), OS_DIGEST_SEED);
+    for (uint32_t i = 0; i < memberNDots(n); i++) h = ccHashWords(h, memberDot(n, i).node, memberDot(n, i).counter);
+    return h;
 }
 
 /* A node for m with k sorted dots (k == 0: a removed-name node). */
@@ -159,11 +174,13 @@ static osMember *memberNew(osDict *od, const char *m, size_t len, const dot *dot
         memcpy(x->dots, dots + 1, (size_t)(k - 1) * sizeof(dot));
     }
     od->bytes += size;
+    if (od->dsumValid) od->dsum += nodeDigest(n);
     return n;
 }
 
 static void memberFree(osDict *od, osMember *n) {
     od->bytes -= memberSize(n);
+    if (od->dsumValid) od->dsum -= nodeDigest(n);
     free(n);
 }
 
@@ -182,11 +199,13 @@ static void memberSetDots(osDict *od, osMember *n, const dot *dots, uint32_t k) 
     assert(k >= 1);
     osExtra *x = memberExtra(n);
     if (k == 1 || (x && x->cap >= k - 1)) {
+        if (od->dsumValid) od->dsum -= nodeDigest(n);
         n->d = dots[0];
         if (x) {
             x->n = k - 1;
             if (k > 1) memcpy(x->dots, dots + 1, (size_t)(k - 1) * sizeof(dot));
         }
+        if (od->dsumValid) od->dsum += nodeDigest(n);
         return;
     }
     osMember *bigger = memberNew(od, n->m, memberLen(n), dots, k);
@@ -924,22 +943,23 @@ int orsetEqual(const orset *a, const orset *b) {
     return 1;
 }
 
-/* Per member: XXH3 of its bytes chained through its sorted dots (as
- * little-endian bytes, so hosts agree); members are summed, which does not
- * depend on table order or form; the context's canonical digest and the
- * count close it. */
+/* Members' digests (nodeDigest) are summed, which does not depend on table
+ * order or form; the context's canonical digest and the count close it.  The
+ * dict form keeps the sum once asked for (osDict.dsum). */
 uint64_t orsetDigest(const orset *s) {
-    uint64_t sum = 0;
-    orsetIter it;
-    osEntry e;
-    orsetIterInit(&it, s);
-    while (entryNext(&it, &e)) {
-        uint64_t h = XXH3_64bits_withSeed(e.m, e.len, OS_DIGEST_SEED);
-        uint32_t k = entryNDots(&e);
-        for (uint32_t i = 0; i < k; i++) h = ccHashWords(h, entryDot(&e, i).node, entryDot(&e, i).counter);
-        sum += h;
+    osDict *od = isDictForm(s) ? s->u.big : NULL;   /* the cache is not part of the value */
+    if (!od || !od->dsumValid) {
+        uint64_t sum = 0;
+        orsetIter it;
+        osEntry e;
+        orsetIterInit(&it, s);
+        while (entryNext(&it, &e))   /* a packed member has one dot */
+            sum += e.n ? nodeDigest(e.n) : ccHashWords(XXH3_64bits_withSeed(e.m, e.len, OS_DIGEST_SEED), e.d.node, e.d.counter);
+        if (!od) return ccHashWords(ccDigest(&s->cc, OS_DIGEST_SEED), sum, orsetCard(s));
+        od->dsum = sum;
+        od->dsumValid = 1;
     }
-    return ccHashWords(ccDigest(&s->cc, OS_DIGEST_SEED), sum, orsetCard(s));
+    return ccHashWords(ccDigest(&s->cc, OS_DIGEST_SEED), od->dsum, orsetCard(s));
 }
 
 /* ---------- encoding ----------
