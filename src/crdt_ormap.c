@@ -1089,25 +1089,43 @@ ormap *ormapDecode(creader *r) {
         r->err = 1;
         return NULL;
     }
-    ormap *m = ormapNew();
-    m->packed = 0;   /* decoded in the dict form, packed at the end if it fits */
-    m->dsumValid = 0;
+    ormap *m = ormapNew();   /* packed while every field fits, as packIfSmall would leave it */
     uint64_t *nodes = NULL;
     uint32_t nn = 0;
     uint64_t count;
     if (ccDecode(&m->cc, r) < 0) goto bad;
     nodes = ccNodes(&m->cc, &nn);
     if (creaderGetVarint(r, &count) < 0 || count > creaderLeft(r) / OM_MIN_FIELD_BYTES) goto bad;
+    if (count > OM_PACK_MAX_FIELDS) packToDict(m);
+    uint64_t seen[2 * OM_PACK_MAX_FIELDS] = {0};   /* the packed names' hashes (dictHashNote) */
     for (uint64_t i = 0; i < count; i++) {
         const char *f;
         size_t flen;
+        omRec dup;
         if (creaderGetBytes(r, &f, &flen) < 0 || flen > UINT32_MAX) goto bad;
-        if (dictFind(&m->fields, f, flen)) goto bad;
-        omField *n = fieldNew(f, flen);
-        if (decodeEntries(r, n, &m->cc, nodes, nn) < 0) {
-            fieldFree(n);
+        omField one = {0};       /* the entries, before the field has a home */
+        if (decodeEntries(r, &one, &m->cc, nodes, nn) < 0) {
+            fieldFreeEntries(&one);
             goto bad;
         }
+        if (m->packed && one.nextra == 0 && entryPackable(&one.e, flen)) {
+            if (dictHashNote(seen, 2 * OM_PACK_MAX_FIELDS, dictHashKey(f, flen)) && packFind(m, f, flen, &dup)) {
+                fieldFreeEntries(&one);
+                goto bad;
+            }
+            packPut(m, NULL, f, flen, one.e.d, one.e.r.ver, one.e.r.val, one.e.r.len);
+            fieldFreeEntries(&one);
+            continue;
+        }
+        packToDict(m);
+        if (dictFind(&m->fields, f, flen)) {
+            fieldFreeEntries(&one);
+            goto bad;
+        }
+        omField *n = fieldNew(f, flen);
+        n->e = one.e;
+        n->extra = one.extra;
+        n->nextra = one.nextra;
         m->bytes += fieldFootprint(n);
         dictAdd(&m->fields, &n->link);
     }
@@ -1119,7 +1137,10 @@ ormap *ormapDecode(creader *r) {
             const char *f;
             size_t flen;
             if (creaderGetBytes(r, &f, &flen) < 0 || flen > UINT32_MAX) goto bad;
-            if (dictFind(&m->fields, f, flen) || (m->removed && dictFind(m->removed, f, flen))) goto bad;
+            omRec dup;
+            if ((m->packed ? packFind(m, f, flen, &dup) : dictFind(&m->fields, f, flen) != NULL) ||
+                (m->removed && dictFind(m->removed, f, flen)))
+                goto bad;
             removedNote(m, f, flen);
         }
     }

@@ -1030,19 +1030,6 @@ static uint32_t decodeDots(creader *r, const ccontext *cc, const uint64_t *nodes
     return (uint32_t)k;
 }
 
-/* Notes the hash of m in the open-addressed table (size a power of two,
- * never full); 1 if it was there already (m may have been seen). */
-static int seenBefore(uint64_t *table, uint32_t size, const char *m, size_t len) {
-    uint64_t h = dictHashKey(m, len) | 1;   /* 0 marks a free slot */
-    for (uint32_t i = (uint32_t)h & (size - 1);; i = (i + 1) & (size - 1)) {
-        if (table[i] == h) return 1;
-        if (table[i] == 0) {
-            table[i] = h;
-            return 0;
-        }
-    }
-}
-
 orset *orsetDecode(creader *r) {
     uint8_t version, flags;
     if (creaderGetByte(r, &version) < 0 || version != ORSET_FORMAT_VERSION) return NULL;
@@ -1066,7 +1053,7 @@ orset *orsetDecode(creader *r) {
         if (creaderGetBytes(r, &m, &len) < 0 || len > OS_LEN_MASK) goto bad;
         if (isDictForm(s)) {
             if (orsetContains(s, m, len)) goto bad;
-        } else if (seenBefore(seen, 2 * OS_PACKED_MAX_MEMBERS, m, len) && orsetContains(s, m, len)) {
+        } else if (dictHashNote(seen, 2 * OS_PACKED_MAX_MEMBERS, dictHashKey(m, len)) && orsetContains(s, m, len)) {
             goto bad;
         }
         uint32_t k = decodeDots(r, &s->cc, nodes, nn, &dots, &cap);

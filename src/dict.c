@@ -27,6 +27,17 @@ uint64_t dictHashKey(const char *key, size_t len) {
     return XXH3_64bits_withSeed(key, len, DICT_HASH_SEED);
 }
 
+int dictHashNote(uint64_t *table, uint32_t size, uint64_t hash) {
+    hash |= 1;   /* 0 marks a free slot */
+    for (uint32_t i = (uint32_t)hash & (size - 1);; i = (i + 1) & (size - 1)) {
+        if (table[i] == hash) return 1;
+        if (table[i] == 0) {
+            table[i] = hash;
+            return 0;
+        }
+    }
+}
+
 static int dictIsRehashing(const dict *d) { return d->rehashidx != -1; }
 
 static uint64_t dictMask(const dict *d, int t) { return d->size[t] - 1; }

@@ -32,6 +32,10 @@ typedef struct dict {
 } dict;
 
 uint64_t dictHashKey(const char *key, size_t len);    /* XXH3-64 with a fixed seed */
+/* A scratch set of hashes (an open-addressed table of size a power of two,
+ * zeroed, never filled): adds hash; 1 if it was there already.  Tells which
+ * exact lookups a scan for repeated names needs. */
+int dictHashNote(uint64_t *table, uint32_t size, uint64_t hash);
 
 void dictInit(dict *d, dictKeyOf keyOf);
 /* Unlinks every node; calls freeNode (may be NULL) on each one. */

@@ -1247,6 +1247,39 @@ static void test_decode_hostile(void **state) {
     static const unsigned char wrongVersion[] = {2, 0, 0, 0, 0};
     creader rd;
     CHECK(decodeBytes(wrongVersion, sizeof(wrongVersion), &rd) == NULL && rd.err);
+    /* A field listed twice, or both listed and removed, is refused: in a map
+     * decoded into the packed form and in one past it.  (The delta holds
+     * dup000, dup001, ... and removed dup999; names are renamed in place.) */
+    for (int size = 3; size <= 300; size += 297) {
+        ormap *base = ormapNew(), *delta = ormapNew();
+        char name[16];
+        ormapSet(base, NA, V(1, NA), S("dup999"), S("v"), NULL);
+        for (int i = 0; i < size; i++) {
+            size_t len = (size_t)snprintf(name, sizeof(name), "dup%03d", i);
+            ormapSet(base, NA, V(2 + (uint64_t)i, NA), name, len, S("v"), delta);
+        }
+        ormapDel(base, S("dup999"), delta);
+        cbuf b;
+        cbufInit(&b);
+        ormapEncode(delta, &b);
+        ormap *ok = decodeBytes(b.p, b.len, &rd);
+        CHECK(ok && ormapEqual(ok, delta), "a %d-field delta round trips", size);
+        ormapFree(ok);
+        static const char *const renames[][2] = {{"dup001", "dup000"}, {"dup999", "dup002"}};
+        for (int k = 0; k < 2; k++) {
+            unsigned char *mut = malloc(b.len);
+            memcpy(mut, b.p, b.len);
+            unsigned char *at = memmem(mut, b.len, renames[k][0], 6);
+            CHECK(at != NULL, "the encoding holds %s", renames[k][0]);
+            if (at) memcpy(at, renames[k][1], 6);
+            CHECK(decodeBytes(mut, b.len, &rd) == NULL && rd.err, "a %d-field delta naming %s twice decoded", size,
+                  renames[k][1]);
+            free(mut);
+        }
+        cbufFree(&b);
+        ormapFree(base);
+        ormapFree(delta);
+    }
 }
 
 
