@@ -775,6 +775,14 @@ static omField *mergeField(ormap *m, omField *n, const omView *on, const ccontex
         return n;
     }
     if (nm == 1 && no == 0 && !ccContains(occ, n->e.d)) return n;
+    if (nm == 1 && no == 1 && ccContains(occ, n->e.d) && !ccContains(&m->cc, on->e0->d)) {
+        /* the usual delta: a later write of the field replaces the one here */
+        m->bytes -= fieldFootprint(n);
+        n->e.d = on->e0->d;
+        regAssign(&n->e.r, &on->e0->r);
+        m->bytes += fieldFootprint(n);
+        return n;
+    }
     if (n) m->bytes -= fieldFootprint(n);
     omEntry stack[OM_STACK_ENTRIES], *kept = stack;
     if (nm + no > OM_STACK_ENTRIES) kept = xmalloc((size_t)(nm + no) * sizeof(omEntry));

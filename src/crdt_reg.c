@@ -205,15 +205,29 @@ static int baseTieCmp(const reg *a, const reg *b) {
 }
 
 /* Makes r's base the given one (val may alias nothing of r). */
+/* A value of the same length is written over the old one (overwrites of a
+ * fixed-size value are common: no allocator round trip); val may point into
+ * r->val. */
 static void baseAssign(reg *r, version v, int present, const char *val, size_t len,
                        const regTotal *obs, uint32_t nobs) {
-    char *copy = present ? copyBytes(val, len) : NULL;
-    free(r->val);
-    r->val = copy;
+    if (present && r->present && r->val && r->len == len) {
+        memmove(r->val, val, len);
+    } else {
+        char *copy = present ? copyBytes(val, len) : NULL;
+        free(r->val);
+        r->val = copy;
+    }
     r->len = present ? len : 0;
     r->present = (uint8_t)(present != 0);
     r->ver = v;
     totalsAssign(&r->obs, &r->nobs, obs, nobs);
+}
+
+void regAssign(reg *dst, const reg *src) {
+    if (dst == src) return;
+    baseAssign(dst, src->ver, src->present, src->val, src->len, src->obs, src->nobs);
+    totalsAssign(&dst->tot, &dst->ntot, src->tot, src->ntot);
+    dst->hasFloat = src->hasFloat;
 }
 
 void regMerge(reg *r, const reg *other) {

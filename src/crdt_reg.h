@@ -54,6 +54,8 @@ typedef struct reg {
 void regInit(reg *r);
 void regFree(reg *r);
 void regCopy(reg *dst, const reg *src);
+/* dst (initialised) becomes a copy of src, reusing its buffers where they fit. */
+void regAssign(reg *dst, const reg *src);
 
 /* Local operations.  Each applies to r and, when delta is not NULL, fills
  * *delta (initialised by the caller with regInit) with the smallest reg whose
