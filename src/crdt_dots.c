@@ -342,10 +342,8 @@ bad:
 
 uint64_t ccHashWords(uint64_t h, uint64_t a, uint64_t b) {
     unsigned char buf[16];
-    for (int i = 0; i < 8; i++) {
-        buf[i] = (unsigned char)(a >> (8 * i));
-        buf[8 + i] = (unsigned char)(b >> (8 * i));
-    }
+    ccStoreLE64(buf, a);
+    ccStoreLE64(buf + 8, b);
     return XXH3_64bits_withSeed(buf, sizeof(buf), h);
 }
 

@@ -524,7 +524,12 @@ static uint64_t entriesDigest(uint64_t nameHash, const omView *v) {
     uint64_t h = nameHash;
     for (uint32_t i = 0; i < v->n; i++) {
         const omEntry *e = viewEntry(v, i);
-        h = ccHashWords(ccHashWords(h, e->d.node, e->d.counter), e->r.ver.stamp, e->r.ver.node);
+        unsigned char words[32];   /* little-endian, so hosts agree */
+        ccStoreLE64(words, e->d.node);
+        ccStoreLE64(words + 8, e->d.counter);
+        ccStoreLE64(words + 16, e->r.ver.stamp);
+        ccStoreLE64(words + 24, e->r.ver.node);
+        h = XXH3_64bits_withSeed(words, sizeof(words), h);
     }
     return h;
 }
