@@ -1110,7 +1110,9 @@ ormap *ormapDecode(creader *r) {
     nodes = ccNodes(&m->cc, &nn);
     if (creaderGetVarint(r, &count) < 0 || count > creaderLeft(r) / OM_MIN_FIELD_BYTES) goto bad;
     if (count > OM_PACK_MAX_FIELDS) packToDict(m);
-    uint64_t seen[2 * OM_PACK_MAX_FIELDS] = {0};   /* the packed names' hashes (dictHashNote) */
+    uint64_t seen[2 * OM_PACK_MAX_FIELDS];   /* the packed names' hashes (dictHashNote) */
+    uint32_t seenSize = dictHashNoteSize(count);
+    memset(seen, 0, seenSize * sizeof(seen[0]));
     for (uint64_t i = 0; i < count; i++) {
         const char *f;
         size_t flen;
@@ -1122,7 +1124,7 @@ ormap *ormapDecode(creader *r) {
             goto bad;
         }
         if (m->packed && one.nextra == 0 && entryPackable(&one.e, flen)) {
-            if (dictHashNote(seen, 2 * OM_PACK_MAX_FIELDS, dictHashKey(f, flen)) && packFind(m, f, flen, &dup)) {
+            if (dictHashNote(seen, seenSize, dictHashKey(f, flen)) && packFind(m, f, flen, &dup)) {
                 fieldFreeEntries(&one);
                 goto bad;
             }

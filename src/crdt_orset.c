@@ -187,6 +187,7 @@ static void memberFree(osDict *od, osMember *n) {
 static void freeNodeCb(dictLink *node, void *ctx) { memberFree(ctx, (osMember *)node); }
 
 static void osDictFree(osDict *od) {
+    od->dsumValid = 0;   /* no digest upkeep for members about to go */
     dictClear(&od->d, freeNodeCb, od);
     free(od);
 }
@@ -1046,14 +1047,16 @@ orset *orsetDecode(creader *r) {
     if (count > OS_PACKED_MAX_MEMBERS) packedToDict(s);
     /* a repeated member is malformed: in the packed form, where a lookup is a
      * scan, the names' hashes seen so far tell which lookups are needed */
-    uint64_t seen[2 * OS_PACKED_MAX_MEMBERS] = {0};
+    uint64_t seen[2 * OS_PACKED_MAX_MEMBERS];
+    uint32_t seenSize = dictHashNoteSize(count);
+    memset(seen, 0, seenSize * sizeof(seen[0]));
     for (uint64_t i = 0; i < count; i++) {
         const char *m;
         size_t len;
         if (creaderGetBytes(r, &m, &len) < 0 || len > OS_LEN_MASK) goto bad;
         if (isDictForm(s)) {
             if (orsetContains(s, m, len)) goto bad;
-        } else if (dictHashNote(seen, 2 * OS_PACKED_MAX_MEMBERS, dictHashKey(m, len)) && orsetContains(s, m, len)) {
+        } else if (dictHashNote(seen, seenSize, dictHashKey(m, len)) && orsetContains(s, m, len)) {
             goto bad;
         }
         uint32_t k = decodeDots(r, &s->cc, nodes, nn, &dots, &cap);

@@ -204,10 +204,9 @@ static int baseTieCmp(const reg *a, const reg *b) {
     return 0;
 }
 
-/* Makes r's base the given one (val may alias nothing of r). */
-/* A value of the same length is written over the old one (overwrites of a
- * fixed-size value are common: no allocator round trip); val may point into
- * r->val. */
+/* Makes r's base the given one.  A value of the same length is written over
+ * the old one (overwrites of a fixed-size value are common: no allocator
+ * round trip).  val may point into r->val, obs into r->tot. */
 static void baseAssign(reg *r, version v, int present, const char *val, size_t len,
                        const regTotal *obs, uint32_t nobs) {
     if (present && r->present && r->val && r->len == len) {

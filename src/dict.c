@@ -20,7 +20,10 @@
 #include <xxhash.h>
 
 #define DICT_INITIAL_SIZE 4
-#define DICT_HASH_SEED 0x6c61747469636531ULL   /* "lattice1": fixed so digests are stable */
+/* "lattice1": fixed, and part of the replicated digest format (a hash field's
+ * digest starts from its name's dictHashKey, see crdt_ormap.c): every node
+ * must hash with the same seed. */
+#define DICT_HASH_SEED 0x6c61747469636531ULL
 #define DICT_EMPTY_VISITS 10                   /* empty buckets skipped per bucket move */
 
 uint64_t dictHashKey(const char *key, size_t len) {
@@ -36,6 +39,12 @@ int dictHashNote(uint64_t *table, uint32_t size, uint64_t hash) {
             return 0;
         }
     }
+}
+
+uint32_t dictHashNoteSize(uint64_t n) {
+    uint32_t size = 8;
+    while (size < 2 * n && size < 256) size *= 2;
+    return size;
 }
 
 static int dictIsRehashing(const dict *d) { return d->rehashidx != -1; }

@@ -36,6 +36,9 @@ uint64_t dictHashKey(const char *key, size_t len);    /* XXH3-64 with a fixed se
  * zeroed, never filled): adds hash; 1 if it was there already.  Tells which
  * exact lookups a scan for repeated names needs. */
 int dictHashNote(uint64_t *table, uint32_t size, uint64_t hash);
+/* The table size for noting up to n hashes (at most 128 are ever noted: a
+ * packed form's limit): a power of two, at least 2n, at most 256. */
+uint32_t dictHashNoteSize(uint64_t n);
 
 void dictInit(dict *d, dictKeyOf keyOf);
 /* Unlinks every node; calls freeNode (may be NULL) on each one. */
