@@ -535,10 +535,7 @@ int regDecode(reg *r, creader *rd) {
     uint64_t n;
     if (creaderGetVarint(rd, &n) < 0) goto bad;
     if (n > (rd->len - rd->pos) / REG_MIN_TOTAL_BYTES) goto bad;   /* before allocating */
-    if (n) {
-        d.tot = xrealloc(NULL, (size_t)n * sizeof(regTotal));
-        d.obs = xrealloc(NULL, (size_t)n * sizeof(regTotal));
-    }
+    if (n) d.tot = xrealloc(NULL, (size_t)n * sizeof(regTotal));   /* obs: at its first total */
     for (uint64_t i = 0; i < n; i++) {
         regTotal *t = &d.tot[i];
         uint64_t head;
@@ -549,6 +546,7 @@ int regDecode(reg *r, creader *rd) {
         if (t->seq == 0 || kind > REG_OBS_OWN || (kind != REG_OBS_NONE && !hasBase)) goto bad;
         if (decodeTotalTail(rd, t, (head >> 2) & 1) < 0) goto bad;
         d.ntot++;
+        if (kind != REG_OBS_NONE && d.obs == NULL) d.obs = xrealloc(NULL, (size_t)n * sizeof(regTotal));
         if (kind == REG_OBS_SAME) {
             d.obs[d.nobs++] = *t;
         } else if (kind == REG_OBS_OWN) {
@@ -560,10 +558,6 @@ int regDecode(reg *r, creader *rd) {
             if (decodeTotalTail(rd, o, head & 1) < 0) goto bad;
             d.nobs++;
         }
-    }
-    if (d.nobs == 0) {
-        free(d.obs);
-        d.obs = NULL;
     }
     refreshHasFloat(&d);
     regFree(r);
