@@ -343,7 +343,7 @@ static command *findTopLevel(const char *name, size_t len) {
     }
     uint32_t h = cmdNameHash(lower, len) & (CMD_SLOTS - 1);
     for (command *c; (c = cmdSlots[h]) != NULL; h = (h + 1) & (CMD_SLOTS - 1))
-        if (memcmp(c->name, lower, len) == 0 && c->name[len] == '\0') return c;
+        if (strncmp(c->name, lower, len) == 0 && c->name[len] == '\0') return c;   /* stops at a shorter name's end */
     return NULL;
 }
 
