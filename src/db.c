@@ -55,6 +55,7 @@ void dbAddObserver(keyChangeObserver fn) {
 }
 
 int dbApplyingRemote;
+int dbDeadlineOnly;
 void (*dbSwapHook)(void);
 void *(*dbDeltaProvider)(db *d, kv *k);
 
@@ -203,6 +204,12 @@ void dbTouched(db *d, kv *k, version ver) {
     k->lru = server.lruclock;
     tombsForget(&d->tombs, k->key, k->keylen);
     dbKeyChanged(d, k->key, k->keylen, k, k->mhash, ver);
+}
+
+void dbDeadlineTouched(db *d, kv *k, version ver) {
+    dbDeadlineOnly = 1;
+    dbTouched(d, k, ver);
+    dbDeadlineOnly = 0;
 }
 
 void dbWritten(db *d, kv *k, version ver) {

@@ -118,6 +118,8 @@ void dbWritten(db *d, kv *k, version ver);
 /* A CRDT operation was applied to k's value (counter, set, hash), or only its
  * deadline changed: feeds the change hook without a base write. */
 void dbTouched(db *d, kv *k, version ver);
+/* Only k's deadline changed (EXPIRE, PERSIST): dbTouched with dbDeadlineOnly. */
+void dbDeadlineTouched(db *d, kv *k, version ver);
 /* Deletes k and leaves a tombstone at ver.  For a counter, set or hash the
  * tombstone keeps the value emptied by an observed remove (crdt_key.h). */
 void dbDelete(db *d, kv *k, version ver);
@@ -191,6 +193,9 @@ void dbAddObserver(keyChangeObserver fn);
 /* 1 while changes being applied come from a peer (sync.c sets it), so that
  * they are not streamed back. */
 extern int dbApplyingRemote;
+/* 1 while the change being reported only moved the key's deadline (EXPIRE,
+ * PERSIST: dbDeadlineTouched), so that the stream need not ship its value. */
+extern int dbDeadlineOnly;
 /* Called after SWAPDB exchanged two databases' contents (sync.c rebuilds
  * its tree, whose hashes include the db). */
 extern void (*dbSwapHook)(void);

@@ -254,7 +254,7 @@ static void expireGeneric(client *c, int64_t basetime, int unitSeconds) {
     }
     version v = nextVersion();
     setExpire(c->db, k, when, v);
-    dbTouched(c->db, k, v);
+    dbDeadlineTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key->p, key->len, c->db->id);
     addReplyLongLong(c, 1);
 }
@@ -298,7 +298,7 @@ void persistCommand(client *c) {
     if (k && getExpire(c->db, k) != -1) {
         version v = nextVersion();
         setExpire(c->db, k, -1, v);     /* "no deadline" keeps its version (db.h) */
-        dbTouched(c->db, k, v);
+        dbDeadlineTouched(c->db, k, v);
         notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key->p, key->len, c->db->id);
         addReplyLongLong(c, 1);
     } else {

@@ -2,13 +2,16 @@
  * keyspace (see keystate.h for the rules).
  *
  * Record layout (crdt_codec varints unless noted):
- *   tag byte: 'S' plain string, 'C' counter, 'E' set, 'H' hash, 'T' tombstone
+ *   tag byte: 'S' plain string, 'C' counter, 'E' set, 'H' hash, 'T' tombstone,
+ *   'D' deadline only
  *   db, key (bytes), version (stamp varint, node u64)
  *   live:  deadline byte (0 none at the key's version, 1 deadline, 2 "none"
  *          marker), then for 1: when (svarint) and version; for 2: version;
  *          then the value: bytes ('S'), regEncode ('C'), orsetEncode ('E'),
  *          ormapEncode ('H')
- *   'T':   kind byte (crdt_key.h TOMB_*), then the payload's encoding. */
+ *   'T':   kind byte (crdt_key.h TOMB_*), then the payload's encoding
+ *   'D':   the live tag of the key ('E' or 'H'), then the deadline as above:
+ *          EXPIRE or PERSIST of a set or hash, without its value. */
 #include "keystate.h"
 
 #include <stdlib.h>
@@ -108,6 +111,12 @@ void keystateEncodeLive(cbuf *b, db *d, const kv *k) { encodeLive(b, d, k, NULL)
 
 void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta) { encodeLive(b, d, k, delta); }
 
+void keystateEncodeDeadline(cbuf *b, db *d, const kv *k) {
+    putHead(b, 'D', d, k->key, k->keylen, k->ver);
+    cbufPutByte(b, liveTag(k));
+    putDeadline(b, d, k);
+}
+
 /* ---------- digests ---------- */
 
 static uint64_t mixVersion(uint64_t h, version v) { return ccHashWords(h, v.stamp, v.node); }
@@ -203,7 +212,8 @@ static int decodeRecord(creader *rd, ksRecord *r) {
         if (kind != TOMB_PLAIN && !(r->value = decodeValue(kind, rd))) return -1;
         return 0;
     }
-    if (r->tag != 'S' && r->tag != 'C' && r->tag != 'E' && r->tag != 'H') return -1;
+    if (r->tag == 'D' && (creaderGetByte(rd, &r->of) || (r->of != 'E' && r->of != 'H'))) return -1;
+    if (r->tag != 'S' && r->tag != 'C' && r->tag != 'E' && r->tag != 'H' && r->tag != 'D') return -1;
     uint8_t dk;
     if (creaderGetByte(rd, &dk) || dk > 2) return -1;
     r->dl.when = -1;
@@ -216,6 +226,7 @@ static int decodeRecord(creader *rd, ksRecord *r) {
         if (getVersion(rd, &r->dl.ver)) return -1;
         r->dlMarker = 1;
     }
+    if (r->tag == 'D') return 0;
     r->kind = tagKind(r->tag);
     if (r->tag == 'S') return creaderGetBytes(rd, &r->bytes, &r->blen);
     return (r->value = decodeValue(r->kind, rd)) ? 0 : -1;
@@ -432,6 +443,19 @@ static int applyLive(ksRecord *r) {
     return KS_CHANGED;
 }
 
+/* A deadline-only record: joined into the key when this node holds it with
+ * the same type; otherwise nothing (the key comes later with its deadline, in
+ * a record of its value or through anti-entropy). */
+static int applyDeadline(ksRecord *r) {
+    kv *k = dbFind(r->d, r->key, r->keylen);
+    if (!k || liveTag(k) != r->of) return KS_UNCHANGED;
+    keyDeadline local = getDeadline(r->d, k), joined = deadlineJoin(local, r->dl);
+    if (joined.when == local.when && versionCmp(joined.ver, local.ver) == 0) return KS_UNCHANGED;
+    storeDeadline(r->d, k, joined);
+    dbTouched(r->d, k, r->ver);
+    return KS_CHANGED;
+}
+
 int keystateDecode(creader *rd, ksRecord *r) {
     if (decodeRecord(rd, r) == 0) return 0;
     recordFreeValue(r);
@@ -466,7 +490,7 @@ int keystateApplyDecoded(ksRecord *rec) {
         return KS_REFUSED;
     }
     dbApplyingRemote = 1;
-    int rc = r.tag == 'T' ? applyTomb(&r) : applyLive(&r);
+    int rc = r.tag == 'T' ? applyTomb(&r) : r.tag == 'D' ? applyDeadline(&r) : applyLive(&r);
     dbApplyingRemote = 0;
     recordFreeValue(&r);
     return rc;

@@ -36,6 +36,8 @@ void keystateEncodeLive(cbuf *b, db *d, const kv *k);
 /* Appends the record of live key k with delta (an orset for a set, an ormap
  * for a hash) in place of its whole value. */
 void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta);
+/* Appends a record of set or hash k's deadline alone (after EXPIRE, PERSIST). */
+void keystateEncodeDeadline(cbuf *b, db *d, const kv *k);
 
 /* Outcome of applying one record. */
 enum { KS_UNCHANGED = 0, KS_CHANGED = 1, KS_MALFORMED = -1, KS_REFUSED = -2 };
@@ -59,6 +61,7 @@ typedef struct ksRecord {
     const char *bytes;      /* 'S' */
     size_t blen;
     int kind;               /* 'T': TOMB_*; live: the TOMB_* of its CRDT value */
+    uint8_t of;             /* 'D': the live tag of the key ('E', 'H') */
     void *value;            /* reg * ('C'), orset * ('E'), ormap * ('H'), payload ('T') */
 } ksRecord;
 /* Decodes one record: 0, or KS_MALFORMED (nothing left to free). */

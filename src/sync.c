@@ -179,6 +179,7 @@ typedef struct deltaEntry {
     void *delta;                 /* orset * / ormap * accumulated */
     uint8_t deltaType;           /* OBJ_SET / OBJ_HASH */
     uint8_t full;                /* some change was not captured: ship the whole state */
+    uint8_t deadlineOnly;        /* noted for EXPIRE/PERSIST: with no delta, ship the deadline alone */
     uint64_t capturedBy;         /* the command (stat.numcommands + 1) whose next change delta covers; 0 = none */
     uint32_t ops;                /* operations the delta holds */
     uint32_t namelen;            /* 4 bytes of db id, then the key */
@@ -289,14 +290,21 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
         }
     }
     if (dbApplyingRemote || !peerStreaming()) return;
-    if (!k || !k->outboxQueued) {
+    int noted = k && k->outboxQueued;
+    if (!noted) {
         if (k) k->outboxQueued = 1;
         cbufPutVarint(&outNames, (uint64_t)d->id);
         cbufPutBytes(&outNames, key, len);
     }
+    deltaEntry *e = deltaFind(d, key, len, 0);
+    if (dbDeadlineOnly && k && (k->type == OBJ_SET || k->type == OBJ_HASH)) {
+        /* every record of the key carries its deadline: only a key noted for
+         * nothing else ships a deadline record ('D') instead of its value */
+        if (!e && !noted) deltaFind(d, key, len, 1)->deadlineOnly = 1;
+        return;
+    }
     /* covered by a delta only if the same command asked for it (a command
      * that asked but changed nothing must not cover a later command's change) */
-    deltaEntry *e = deltaFind(d, key, len, 0);
     if (!e) return;
     if (k && e->capturedBy == server.stat.numcommands + 1) e->capturedBy = 0;
     else e->full = 1;
@@ -328,6 +336,8 @@ static void syncFlush(void) {
         if (!streaming) continue;
         deltaEntry *e = k ? deltaFind(d, key, len, 0) : NULL;
         if (e && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
+        else if (e && !e->full && !e->delta && e->deadlineOnly && (k->type == OBJ_SET || k->type == OBJ_HASH))
+            keystateEncodeDeadline(&batch, d, k);
         else if (k) keystateEncodeLive(&batch, d, k);
         else if (!keystateEncode(&batch, d, key, len)) continue;
         peerStat.deltasSent++;

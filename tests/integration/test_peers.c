@@ -1365,6 +1365,89 @@ static void testCreatingWriteStreams(void) {
     nodeStopAll(ab, 2);
 }
 
+typedef struct ttlWant {
+    node *x;
+    const char *key;
+    int positive;     /* 1: a TTL > 0; 0: no TTL (-1) */
+} ttlWant;
+
+static int ttlReached(void *p) {
+    ttlWant *w = p;
+    redisReply *r = redisCommand(w->x->c, "PTTL %s", w->key);
+    int ok = r && r->type == REDIS_REPLY_INTEGER && (w->positive ? r->integer > 0 : r->integer == -1);
+    if (r) freeReplyObject(r);
+    return ok;
+}
+
+/* Pipelines n commands made by fmt (one %d: 0..n-1) on x and reads the replies. */
+static void pipeline(node *x, int n, const char *fmt) {
+    for (int i = 0; i < n; i++) hAppend(x->c, fmt, i);
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(x->c, (void **)&r) != REDIS_OK) {
+            hAbortIfServerDied(__FILE__, __LINE__);
+            return;
+        }
+        freeReplyObject(r);
+    }
+}
+
+/* EXPIRE and PERSIST of a set or hash reach the peer as the deadline alone,
+ * and a write to the key in the same loop iteration (before or after) still
+ * ships as its delta: the stream costs bytes for the change, not for the
+ * key's size (once it shipped the whole 4,000-member value each time). */
+static void testDeadlineStreams(void) {
+    testBegin("EXPIRE and PERSIST of a large set or hash stream the deadline alone");
+    node A, B;
+    node *ab[] = {&A, &B};
+    const char *const slowAe[] = {"--anti-entropy-interval-ms", "600000", NULL};
+    nodeStart(&A, "A", NULL, slowAe);
+    nodeStart(&B, "B", NULL, slowAe);
+    EXPECT(B.c, "+OK", "REPLICAOF 127.0.0.1 %d", nodePort(&A));
+    int ran = WAIT_MESH(ab, 2) && waitFor(LINK_MS, roundsRan, ab);
+    CHECK_MSG(ran, "joined, and the first anti-entropy round ran");
+    if (ran) {
+        pipeline(&A, 4000, "SADD big:set member:%06d");
+        pipeline(&A, 4000, "HSET big:hash field:%06d 0123456789");
+        cardWant ws = {&B, "SCARD", "big:set", 4000}, wh = {&B, "HLEN", "big:hash", 4000};
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &ws) && waitFor(LINK_MS, cardReached, &wh), "B holds both keys");
+        static const char *const keys[] = {"big:set", "big:hash"};
+        for (int i = 0; i < 2; i++) {
+            long long before = infoInt(&A, "stats", "peer_bytes_sent");
+            EXPECT(A.c, ":1", "EXPIRE %s 1000", keys[i]);
+            ttlWant t = {&B, keys[i], 1};
+            CHECK_MSG(waitFor(LINK_MS, ttlReached, &t), "B has the TTL EXPIRE gave %s", keys[i]);
+            EXPECT(A.c, ":1", "PERSIST %s", keys[i]);
+            t.positive = 0;
+            CHECK_MSG(waitFor(LINK_MS, ttlReached, &t), "B has %s without a TTL after PERSIST", keys[i]);
+            long long sent = infoInt(&A, "stats", "peer_bytes_sent") - before;
+            CHECK_MSG(sent < 4000, "EXPIRE and PERSIST of %s sent %lld bytes (its value is over 40,000)", keys[i], sent);
+        }
+        /* a write and an EXPIRE of the key in one iteration, in either order */
+        long long before = infoInt(&A, "stats", "peer_bytes_sent");
+        hAppend(A.c, "SADD big:set extra1");
+        hAppend(A.c, "EXPIRE big:set 2000");
+        hAppend(A.c, "HSET big:hash extra1 v");
+        hAppend(A.c, "PEXPIRE big:hash 3000000");
+        hAppend(A.c, "HSET big:hash extra2 v");
+        for (int i = 0; i < 5; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(A.c, (void **)&r) == REDIS_OK) freeReplyObject(r);
+        }
+        ws.want = 4001;
+        wh.want = 4002;
+        ttlWant ts = {&B, "big:set", 1}, th = {&B, "big:hash", 1};
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &ws) && waitFor(LINK_MS, ttlReached, &ts),
+                  "B has the SADD and the EXPIRE that followed it");
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &wh) && waitFor(LINK_MS, ttlReached, &th),
+                  "B has the HSETs around the PEXPIRE and its TTL");
+        long long sent = infoInt(&A, "stats", "peer_bytes_sent") - before;
+        CHECK_MSG(sent < 4000, "writes with an EXPIRE sent %lld bytes", sent);
+        CONVERGED(ab, 2);
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1381,6 +1464,7 @@ int main(void) {
     testMalformedPeerInput();
     testHotKeyLeftToStream();
     testCreatingWriteStreams();
+    testDeadlineStreams();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
