@@ -111,6 +111,32 @@ void dbPrefetchKeys(const dbKeyRef *refs, int n) {
     }
 }
 
+static int kvIs(const kv *k, const char *key, size_t len) {
+    return k->keylen == len && memcmp(k->key, key, len) == 0;
+}
+
+/* A peer record's key, ahead of its merge (sync.c), one stage per loop
+ * iteration so that each finds the previous one's lines cached: stage 0
+ * brings in the second node of the key's chain when the first is another
+ * key's, stage 1 the value the key's node holds, stage 2 a counter's totals
+ * and view, the arrays its merge reads. */
+void dbPrefetchValue(db *d, const char *key, size_t len, uint64_t hash, int stage) {
+    const kv *k = (const kv *)dictBucketHead(&d->keys, hash);
+    if (stage == 0) {
+        if (k && k->link.next && !kvIs(k, key, len)) __builtin_prefetch(k->link.next);
+        return;
+    }
+    while (k && !kvIs(k, key, len)) k = (const kv *)k->link.next;
+    if (!k || k->enc == ENC_INT) return;
+    if (stage == 1) {
+        __builtin_prefetch(k->v.ptr);
+    } else if (k->type == OBJ_STRING && k->enc == ENC_COUNTER) {
+        const strCounter *sc = k->v.ptr;
+        __builtin_prefetch(sc->r.tot);
+        __builtin_prefetch(sc->view);
+    }
+}
+
 static expireEntry *findExpire(db *d, const kv *k) {
     return (expireEntry *)dictFind(&d->expires, k->key, k->keylen);
 }

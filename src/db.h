@@ -98,6 +98,7 @@ typedef struct dbKeyRef {
     const char *member;     /* NULL, or a member/field of the key the command names */
     size_t mlen;
 } dbKeyRef;
+void dbPrefetchValue(db *d, const char *key, size_t len, uint64_t hash, int stage);
 void dbPrefetchKeys(const dbKeyRef *refs, int n);
 kv *lookupKeyRead(db *d, const char *key, size_t len);
 kv *lookupKeyWrite(db *d, const char *key, size_t len);

@@ -368,32 +368,41 @@ static int refusedSome;               /* a record was refused since the flag was
  * misses instead of waiting for each in turn. */
 #define APPLY_AHEAD 8
 
-static void applyPrefetch(const ksRecord *r, int node) {
+/* stage 0 the bucket, 1 the first node, 2 the second, 3 the value, 4 a
+ * counter's totals */
+static void applyPrefetch(const ksRecord *r, uint64_t h, int stage) {
     if (!r->d) return;
-    uint64_t h = dictHashKey(r->key, r->keylen);
-    if (node) dictPrefetchNode(&r->d->keys, h);
-    else dictPrefetchBucket(&r->d->keys, h);
+    if (stage == 0) dictPrefetchBucket(&r->d->keys, h);
+    else if (stage == 1) dictPrefetchNode(&r->d->keys, h);
+    else dbPrefetchValue(r->d, r->key, r->keylen, h, stage - 2);
 }
 
 static long applyRecords(const char *p, size_t len, uint64_t *received) {
     creader r;
     creaderInit(&r, p, len);
     ksRecord ring[APPLY_AHEAD];
+    uint64_t hash[APPLY_AHEAD];
     unsigned head = 0, count = 0;
     long changed = 0;
     int bad = 0;
     for (;;) {
         while (!bad && count < APPLY_AHEAD && creaderLeft(&r) > 0) {
-            ksRecord *next = &ring[(head + count) % APPLY_AHEAD];
+            unsigned slot = (head + count) % APPLY_AHEAD;
+            ksRecord *next = &ring[slot];
             if (keystateDecode(&r, next) != 0) {
                 bad = 1;                 /* the records before it are still applied */
                 break;
             }
-            applyPrefetch(next, 0);
+            hash[slot] = next->d ? dictHashKey(next->key, next->keylen) : 0;
+            applyPrefetch(next, hash[slot], 0);
             count++;
         }
         if (count == 0) break;
-        if (count > APPLY_AHEAD / 2) applyPrefetch(&ring[(head + APPLY_AHEAD / 2) % APPLY_AHEAD], 1);
+        static const unsigned at[5] = {0, 5, 3, 2, 1};
+        for (int st = 1; st < 5; st++) {
+            unsigned i = (head + at[st]) % APPLY_AHEAD;
+            if (count > at[st]) applyPrefetch(&ring[i], hash[i], st);
+        }
         int rc = keystateApplyDecoded(&ring[head]);
         head = (head + 1) % APPLY_AHEAD;
         count--;
