@@ -500,6 +500,18 @@ void regEncode(const reg *r, cbuf *b) {
     }
 }
 
+int regEncodeTotal(const reg *r, uint64_t node, cbuf *b) {
+    uint32_t i = totalSearch(r->tot, r->ntot, node);
+    if (i == r->ntot || r->tot[i].node != node) return 0;
+    regTotal one = r->tot[i];
+    reg d;
+    regInit(&d);
+    d.tot = &one;
+    d.ntot = 1;
+    regEncode(&d, b);
+    return 1;
+}
+
 static int decodeTotalTail(creader *rd, regTotal *t, int hasFloat) {
     if (creaderGetSvarint(rd, &t->isum) < 0) return -1;
     t->fsum = 0;

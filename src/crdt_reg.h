@@ -88,6 +88,11 @@ const char *regValue(const reg *r, char *buf, size_t *len);
 int regIsPlain(const reg *r);
 
 void regEncode(const reg *r, cbuf *b);
+/* Encodes the delta of node's increments: a register holding node's running
+ * total alone (what regIncrBy returns as its delta), so that a run of
+ * increments ships as one total.  0 if r has no total of node (nothing
+ * written). */
+int regEncodeTotal(const reg *r, uint64_t node, cbuf *b);
 int regDecode(reg *r, creader *rd);          /* 0 or -1; r must be regInit'ed */
 /* Digest of the logical state (base, version, totals) - equal on converged replicas. */
 uint64_t regDigest(const reg *r, uint64_t seed);

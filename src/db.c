@@ -56,6 +56,7 @@ void dbAddObserver(keyChangeObserver fn) {
 
 int dbApplyingRemote;
 int dbDeadlineOnly;
+int dbTotalOnly;
 void (*dbSwapHook)(void);
 void *(*dbDeltaProvider)(db *d, kv *k);
 
@@ -118,8 +119,8 @@ static int kvIs(const kv *k, const char *key, size_t len) {
 /* A peer record's key, ahead of its merge (sync.c), one stage per loop
  * iteration so that each finds the previous one's lines cached: stage 0
  * brings in the second node of the key's chain when the first is another
- * key's, stage 1 the value the key's node holds, stage 2 a counter's totals
- * and view, the arrays its merge reads. */
+ * key's, stage 1 the value the key's node holds, stage 2 a counter's totals,
+ * base and view, what its merge and the new view read. */
 void dbPrefetchValue(db *d, const char *key, size_t len, uint64_t hash, int stage) {
     const kv *k = (const kv *)dictBucketHead(&d->keys, hash);
     if (stage == 0) {
@@ -133,6 +134,7 @@ void dbPrefetchValue(db *d, const char *key, size_t len, uint64_t hash, int stag
     } else if (k->type == OBJ_STRING && k->enc == ENC_COUNTER) {
         const strCounter *sc = k->v.ptr;
         __builtin_prefetch(sc->r.tot);
+        __builtin_prefetch(sc->r.val);
         __builtin_prefetch(sc->view);
     }
 }
@@ -236,6 +238,12 @@ void dbDeadlineTouched(db *d, kv *k, version ver) {
     dbDeadlineOnly = 1;
     dbTouched(d, k, ver);
     dbDeadlineOnly = 0;
+}
+
+void dbIncremented(db *d, kv *k, version ver) {
+    dbTotalOnly = 1;
+    dbTouched(d, k, ver);
+    dbTotalOnly = 0;
 }
 
 void dbWritten(db *d, kv *k, version ver) {

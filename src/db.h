@@ -35,8 +35,9 @@ typedef struct kv {
     dictLink link;
     version ver;
     uint32_t type : 4;
-    uint32_t enc : 3;
+    uint32_t enc : 2;
     uint32_t outboxQueued : 1;    /* noted for this loop iteration's peer stream (sync.c) */
+    uint32_t outboxTotalOnly : 1; /* ...and only for this node's increments of a counter (sync.c) */
     uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
     uint32_t keylen : 29;
     uint32_t hasExpire : 1;
@@ -121,6 +122,9 @@ void dbWritten(db *d, kv *k, version ver);
 void dbTouched(db *d, kv *k, version ver);
 /* Only k's deadline changed (EXPIRE, PERSIST): dbTouched with dbDeadlineOnly. */
 void dbDeadlineTouched(db *d, kv *k, version ver);
+/* Only this node's running total of counter k changed (the INCR family on a
+ * key that was a counter already): dbTouched with dbTotalOnly. */
+void dbIncremented(db *d, kv *k, version ver);
 /* Deletes k and leaves a tombstone at ver.  For a counter, set or hash the
  * tombstone keeps the value emptied by an observed remove (crdt_key.h). */
 void dbDelete(db *d, kv *k, version ver);
@@ -197,6 +201,9 @@ extern int dbApplyingRemote;
 /* 1 while the change being reported only moved the key's deadline (EXPIRE,
  * PERSIST: dbDeadlineTouched), so that the stream need not ship its value. */
 extern int dbDeadlineOnly;
+/* 1 while the change being reported only added to this node's running total
+ * of a counter (dbIncremented), so that the stream can ship that total alone. */
+extern int dbTotalOnly;
 /* Called after SWAPDB exchanged two databases' contents (sync.c rebuilds
  * its tree, whose hashes include the db). */
 extern void (*dbSwapHook)(void);

@@ -117,6 +117,16 @@ void keystateEncodeDeadline(cbuf *b, db *d, const kv *k) {
     putDeadline(b, d, k);
 }
 
+int keystateEncodeTotal(cbuf *b, db *d, const kv *k, uint64_t node) {
+    if (k->type != OBJ_STRING || k->enc != ENC_COUNTER) return 0;
+    size_t mark = b->len;
+    putHead(b, 'C', d, k->key, k->keylen, k->ver);
+    putDeadline(b, d, k);
+    if (regEncodeTotal(&((const strCounter *)k->v.ptr)->r, node, b)) return 1;
+    b->len = mark;
+    return 0;
+}
+
 /* ---------- digests ---------- */
 
 static uint64_t mixVersion(uint64_t h, version v) { return ccHashWords(h, v.stamp, v.node); }

@@ -38,6 +38,10 @@ void keystateEncodeLive(cbuf *b, db *d, const kv *k);
 void keystateEncodeDelta(cbuf *b, db *d, const kv *k, const void *delta);
 /* Appends a record of set or hash k's deadline alone (after EXPIRE, PERSIST). */
 void keystateEncodeDeadline(cbuf *b, db *d, const kv *k);
+/* A counter's record with node's running total as its value (the delta of
+ * that node's increments); 0, writing nothing, if the key is no counter with
+ * such a total. */
+int keystateEncodeTotal(cbuf *b, db *d, const kv *k, uint64_t node);
 
 /* Outcome of applying one record. */
 enum { KS_UNCHANGED = 0, KS_CHANGED = 1, KS_MALFORMED = -1, KS_REFUSED = -2 };

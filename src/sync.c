@@ -292,9 +292,14 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
     if (dbApplyingRemote || !peerStreaming()) return;
     int noted = k && k->outboxQueued;
     if (!noted) {
-        if (k) k->outboxQueued = 1;
+        if (k) {
+            k->outboxQueued = 1;
+            k->outboxTotalOnly = dbTotalOnly != 0;
+        }
         cbufPutVarint(&outNames, (uint64_t)d->id);
         cbufPutBytes(&outNames, key, len);
+    } else if (!dbTotalOnly) {
+        k->outboxTotalOnly = 0;          /* some other change: the whole state */
     }
     deltaEntry *e = deltaFind(d, key, len, 0);
     if (dbDeadlineOnly && k && (k->type == OBJ_SET || k->type == OBJ_HASH)) {
@@ -334,6 +339,17 @@ static void syncFlush(void) {
             k->outboxQueued = 0;
         }
         if (!streaming) continue;
+        if (k && k->outboxTotalOnly) {
+            /* only this node's increments of a counter the peers have: its
+             * running total is the delta (their base and other totals are
+             * unchanged, or reach them from the nodes that changed them) */
+            k->outboxTotalOnly = 0;
+            if (keystateEncodeTotal(&batch, d, k, server.nodeId)) {
+                peerStat.deltasSent++;
+                if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
+                continue;
+            }
+        }
         deltaEntry *e = k ? deltaFind(d, key, len, 0) : NULL;
         if (e && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
         else if (e && !e->full && !e->delta && e->deadlineOnly && (k->type == OBJ_SET || k->type == OBJ_HASH))

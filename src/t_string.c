@@ -410,6 +410,7 @@ static void incrDecr(client *c, long long incr) {
         return;
     }
     version v = nextVersion();
+    int wasCounter = k && k->enc == ENC_COUNTER;   /* else the key or its counter form is new */
     strCounter *sc = counterFor(c, &k, key, v);
     value += incr;
     if (ownTotalWouldWrap(&sc->r, incr)) {
@@ -428,7 +429,8 @@ static void incrDecr(client *c, long long incr) {
     /* The register's value is now exactly `value`: format it directly. */
     char buf[24];
     sc->view = svalAssign(sc->view, buf, (size_t)ll2string(buf, sizeof(buf), value));
-    dbTouched(c->db, k, v);
+    if (wasCounter) dbIncremented(c->db, k, v);
+    else dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key->p, key->len, c->db->id);
     addReplyLongLong(c, value);
 }
@@ -469,6 +471,7 @@ void incrbyfloatCommand(client *c) {
         return;
     }
     version v = nextVersion();
+    int wasCounter = k && k->enc == ENC_COUNTER;
     strCounter *sc = counterFor(c, &k, key, v);
     regSeqFloor(&sc->r, server.nodeId, v.stamp);
     regIncrByFloat(&sc->r, server.nodeId, incr, NULL);
@@ -480,7 +483,8 @@ void incrbyfloatCommand(client *c) {
     sc->view = svalAssign(sc->view, out, (size_t)len);
     sc->floatView = 1;
     k->editedInPlace = 0;
-    dbTouched(c->db, k, v);
+    if (wasCounter) dbIncremented(c->db, k, v);
+    else dbTouched(c->db, k, v);
     notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key->p, key->len, c->db->id);
     addReplyBulk(c, out, (size_t)len);
 }

@@ -1441,6 +1441,68 @@ static void testDeadlineStreams(void) {
     nodeStopAll(ab, 2);
 }
 
+typedef struct strWant {
+    node *x;
+    const char *key;
+    const char *want;
+} strWant;
+
+static int strReached(void *p) {
+    strWant *w = p;
+    redisReply *r = redisCommand(w->x->c, "GET %s", w->key);
+    int ok = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, w->want) == 0;
+    if (r) freeReplyObject(r);
+    return ok;
+}
+
+/* An INCR-family write to a key that is a counter already reaches the peer as
+ * this node's running total alone, not the whole register with its base and
+ * observed totals; any other change of the key in the same loop iteration
+ * (a SET, an EXPIRE, a DEL, before or after) still ships the whole state. */
+static void testIncrStreamsTotal(void) {
+    testBegin("INCR of an existing counter streams the node's running total alone");
+    node A, B;
+    node *ab[] = {&A, &B};
+    if (startStreamOnly(ab)) {
+        pipeline(&A, 200, "SET ctr:%06d 1000000000000000000");
+        pipeline(&A, 200, "INCR ctr:%06d");      /* become counters: whole state */
+        strWant w = {&B, "ctr:000199", "1000000000000000001"};
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w), "B has the counters");
+        long long before = infoInt(&A, "stats", "peer_bytes_sent");
+        pipeline(&A, 200, "INCRBY ctr:%06d 2");
+        pipeline(&A, 200, "INCRBYFLOAT ctr:%06d 0.5");
+        w.want = "1000000000000000003.5";
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w), "B has the increments");
+        long long sent = infoInt(&A, "stats", "peer_bytes_sent") - before;
+        printf("   400 increments of existing counters sent %lld bytes\n", sent);
+        CHECK_MSG(sent < 400 * 70, "400 increments sent %lld bytes (whole registers: about 36,000)", sent);
+
+        /* other changes in the iteration of an increment */
+        hAppend(A.c, "INCR ctr:000000");
+        hAppend(A.c, "SET ctr:000000 7");
+        hAppend(A.c, "INCR ctr:000000");
+        hAppend(A.c, "INCR ctr:000001");
+        hAppend(A.c, "EXPIRE ctr:000001 1000");
+        hAppend(A.c, "INCR ctr:000002");
+        hAppend(A.c, "DEL ctr:000002");
+        hAppend(A.c, "INCR ctr:000003");
+        hAppend(A.c, "DEL ctr:000003");
+        hAppend(A.c, "INCR ctr:000003");
+        for (int i = 0; i < 10; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(A.c, (void **)&r) == REDIS_OK) freeReplyObject(r);
+        }
+        strWant w0 = {&B, "ctr:000000", "8"}, w3 = {&B, "ctr:000003", "1"};
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w0), "B has INCR, SET 7, INCR as 8");
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w3), "B has INCR, DEL, INCR as 1");
+        ttlWant t = {&B, "ctr:000001", 1};
+        CHECK_MSG(waitFor(LINK_MS, ttlReached, &t), "B has the EXPIRE after an INCR");
+        EXPECT_ALL(ab, 2, "DEL after INCR streamed", "(nil)", "GET ctr:000002");
+        CONVERGED(ab, 2);
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1458,6 +1520,7 @@ int main(void) {
     testHotKeyLeftToStream();
     testCreatingWriteStreams();
     testDeadlineStreams();
+    testIncrStreamsTotal();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }

@@ -453,6 +453,41 @@ static void test_delta_shapes_and_hot_path(void **state) {
     freeRegs(&c, &r, &d, NULL);
 }
 
+/* regEncodeTotal ships a run of one node's increments as that node's running
+ * total: it decodes to the increment's own delta, and a replica that had the
+ * register before the run ends equal to the writer after merging it. */
+static void test_encode_total(void **state) {
+    curTest = "encode total";
+    reg w, d, peer, got;
+    initRegs(&w, &d, &peer, &got, NULL);
+    regSet(&w, V(10, 3), S("1000000000000000000"), NULL);
+    regIncrBy(&w, 3, 5, NULL);
+    regIncrBy(&w, 9, 2, NULL);
+    regCopy(&peer, &w);                          /* what the peer had */
+    for (int i = 0; i < 4; i++) regIncrBy(&w, 9, -1, &d);
+    regIncrByFloat(&w, 9, 0.5L, &d);
+
+    cbuf b, full;
+    cbufInit(&b);
+    CHECK(regEncodeTotal(&w, 9, &b) == 1);
+    creader rd;
+    creaderInit(&rd, b.p, b.len);
+    CHECK(regDecode(&got, &rd) == 0 && creaderLeft(&rd) == 0);
+    expectSame(&got, &d);                        /* the last increment's delta */
+    encode(&w, &full);
+    CHECK(b.len < full.len / 2, "total alone %zu bytes, register %zu", b.len, full.len);
+    regMerge(&peer, &got);
+    expectSame(&peer, &w);
+    expectValue(&peer, "1000000000000000003.5");
+
+    /* A node without a total writes nothing. */
+    size_t before = b.len;
+    CHECK(regEncodeTotal(&w, 4, &b) == 0 && b.len == before);
+    cbufFree(&b);
+    cbufFree(&full);
+    freeRegs(&w, &d, &peer, &got, NULL);
+}
+
 static void test_encoding_examples(void **state) {
     curTest = "encoding";
     reg r, d;
@@ -1052,6 +1087,7 @@ int main(void) {
         cmocka_unit_test(test_delete_against_concurrent_increment),
         cmocka_unit_test(test_delta_shapes_and_hot_path),
         cmocka_unit_test(test_encoding_examples),
+        cmocka_unit_test(test_encode_total),
         cmocka_unit_test(test_histories_converge_to_the_model),
         cmocka_unit_test(test_merge_algebra),
         cmocka_unit_test(test_decode_hostile_input),
