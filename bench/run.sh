@@ -6,7 +6,11 @@
 #   -c 50 -r 100000 -d 16 -t <one test> --csv, at -P 1 and -P 16
 # in ROUNDS rounds; within a round every (depth, test) pair runs on lattice, then on
 # redis, so slow drift of the machine hits both alike.  Prints, per test and depth, the
-# median requests/s of each server and lattice/redis.  A test that fails (error reply,
+# median requests/s of each server and lattice/redis, then each server's median CPU
+# time per request (user + system, from /proc, so it includes the system calls) and
+# redis/lattice: at -P 1 the single redis-benchmark client is what limits both
+# servers on 2 cores, so requests/s alone swings with the machine's noise while the
+# CPU a request costs the server still compares them.  A test that fails (error reply,
 # closed connection, timeout) counts as n/a for that server; a server that died is
 # restarted for the next test.  Raw results: bench/out/<time>/results.csv.
 #
@@ -32,6 +36,7 @@ tests=$(echo "${TESTS:-set,get,incr,mset,sadd,hset}" | tr , ' ')
 bench_timeout=${BENCH_TIMEOUT:-120}
 out=$here/out/$(date +%Y%m%d-%H%M%S)
 results=$out/results.csv
+tick=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # shellcheck source=redis-tests/server.sh
 . "$root/redis-tests/server.sh"
@@ -86,8 +91,14 @@ stop_all() {
     redis_pid=""
 }
 
-# bench_one NAME DEPTH TEST: one redis-benchmark run; appends "name,depth,test,rps" to
-# the results, rps being n/a when the run failed.
+# cpu_ticks PID: user + system CPU time the process used so far, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# bench_one NAME DEPTH TEST: one redis-benchmark run; appends
+# "name,depth,test,rps,cpu_us" to the results: rps is n/a when the run failed, cpu_us
+# the server's CPU time per request in microseconds.
 bench_one() {
     name=$1
     depth=$2
@@ -100,21 +111,26 @@ bench_one() {
     fi
     n=$n_p1
     [ "$depth" -eq 1 ] || n=$n_p16
+    c0=$(cpu_ticks "$pid")
     bench_watched "$name" "$port" "$pid" "$depth" "$t" "$n"
+    c1=$(cpu_ticks "$pid")
     rps=$bench_rps
-    echo "$name,$depth,$t,$rps" >>"$results"
-    printf '  %-7s -P %-2s %-5s %s\n' "$name" "$depth" "$t" "$rps"
+    cpu=n/a
+    [ "$rps" = n/a ] || cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$tick" -v n="$n" 'BEGIN { printf "%.3f", (b - a) * 1e6 / hz / n }')
+    echo "$name,$depth,$t,$rps,$cpu" >>"$results"
+    printf '  %-7s -P %-2s %-5s %s (%s us CPU/request)\n' "$name" "$depth" "$t" "$rps" "$cpu"
 }
 
-# median NAME DEPTH TEST: median rps of the successful runs, or n/a if none.
+# median NAME DEPTH TEST [FIELD [FORMAT]]: median of a results column (default 4,
+# requests/s) over the successful runs, or n/a if none.
 median() {
-    awk -F, -v s="$1" -v d="$2" -v t="$3" \
-        '$1 == s && $2 == d && $3 == t && $4 != "n/a" { print $4 }' "$results" |
-        sort -n | awk '{ v[NR] = $1 }
+    awk -F, -v s="$1" -v d="$2" -v t="$3" -v f="${4:-4}" \
+        '$1 == s && $2 == d && $3 == t && $f != "n/a" { print $f }' "$results" |
+        sort -n | awk -v fmt="${5:-%.0f}" '{ v[NR] = $1 }
             END {
                 if (NR == 0) { print "n/a"; exit }
-                if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2]
-                else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+                if (NR % 2) printf fmt "\n", v[(NR + 1) / 2]
+                else printf fmt "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
             }'
 }
 
@@ -166,5 +182,20 @@ for depth in 1 16; do
         [ "$fl" -eq 0 ] || note="$note lattice failed $fl/$rounds"
         [ "$fr" -eq 0 ] || note="$note redis failed $fr/$rounds"
         printf '%-6s %3s %12s %12s %14s%s\n' "$(echo "$t" | tr '[:lower:]' '[:upper:]')" "$depth" "$l" "$rd" "$ratio" "$note"
+    done
+done
+
+echo
+echo "Median server CPU time per request (us; lower is cheaper; redis/lattice > 1: lattice cheaper)"
+printf '%-6s %3s %12s %12s %14s\n' test P lattice redis redis/lattice
+for depth in 1 16; do
+    for t in $tests; do
+        l=$(median lattice "$depth" "$t" 5 %.3f)
+        rd=$(median redis "$depth" "$t" 5 %.3f)
+        ratio=n/a
+        if [ "$l" != n/a ] && [ "$rd" != n/a ] && [ "$l" != 0.000 ]; then
+            ratio=$(awk -v a="$rd" -v b="$l" 'BEGIN { printf "%.2f", a / b }')
+        fi
+        printf '%-6s %3s %12s %12s %14s\n' "$(echo "$t" | tr '[:lower:]' '[:upper:]')" "$depth" "$l" "$rd" "$ratio"
     done
 done
