@@ -417,9 +417,21 @@ static int mergeStrings(kv *k, ksRecord *r) {
     return 1;
 }
 
+/* A counter record without a base write: some node's running total alone,
+ * what a run of increments of a key that node already had streams (sync.c).
+ * Every whole counter has a base, so the sender assumed this node holds the
+ * key; one that does not (a peer that has just come online, a key deleted
+ * or retyped here) would make the total alone its value.  It is left to
+ * anti-entropy, which brings the whole key. */
+static int isTotalOnly(const ksRecord *r) {
+    const reg *v = r->value;
+    return r->tag == 'C' && v->ver.stamp == 0 && v->ver.node == 0 && !v->present;
+}
+
 static int applyLive(ksRecord *r) {
     db *d = r->d;
     kv *k = dbFind(d, r->key, r->keylen);
+    if ((!k || k->type != OBJ_STRING) && isTotalOnly(r)) return KS_UNCHANGED;
     if (!k) {
         tombstone *t = dbFindTombstone(d, r->key, r->keylen);
         return t ? applyOverTomb(r, t) : installNew(r);

@@ -167,9 +167,9 @@ void syncActivate(void) {
 
 /* ---------- the outbox ---------- */
 
-/* Keys changed in this loop iteration, as (varint db, bytes name): a live key
- * is noted once (kv.outboxQueued), a deletion each time (rare, and shipping a
- * tombstone twice is harmless).  Set and hash writes also keep a delta entry,
+/* Keys changed in this loop iteration, as (varint db << 1 | deleted, bytes
+ * name): a live key is noted once (kv.outboxQueued), a deletion each time
+ * (rare, and shipping a tombstone twice is harmless).  Set and hash writes also keep a delta entry,
  * looked up by name, with the delta their operations accumulated. */
 static cbuf outNames;
 static cbuf batch;                       /* the PEER DELTA being built */
@@ -296,7 +296,7 @@ static void onKeyChanged(db *d, const char *key, size_t len, kv *k, uint64_t pre
             k->outboxQueued = 1;
             k->outboxTotalOnly = dbTotalOnly != 0;
         }
-        cbufPutVarint(&outNames, (uint64_t)d->id);
+        cbufPutVarint(&outNames, (uint64_t)d->id << 1 | (k == NULL));
         cbufPutBytes(&outNames, key, len);
     } else if (!dbTotalOnly) {
         k->outboxTotalOnly = 0;          /* some other change: the whole state */
@@ -329,14 +329,22 @@ static void syncFlush(void) {
     int streaming = peerStreaming();
     creader r;
     creaderInit(&r, outNames.p, outNames.len);
-    db *d;
+    uint64_t head;
     const char *key;
     size_t len;
-    while (nextQueued(&r, &d, &key, &len)) {
+    while (creaderLeft(&r) > 0 && creaderGetVarint(&r, &head) == 0 && creaderGetBytes(&r, &key, &len) == 0) {
+        db *d = dbAt((int)(head >> 1));
+        int deleted = (int)(head & 1);
+        if (!d) continue;
         kv *k = dbFind(d, key, len);
         if (k) {
-            if (!k->outboxQueued) continue;          /* shipped earlier in this batch */
+            /* A deletion that finds the key live again (written after it
+             * here, or re-created by a peer's record merged over its
+             * tombstone, which is not noted) ships the whole state, which
+             * carries the deletion: the tombstone itself is gone. */
+            if (!k->outboxQueued && !deleted) continue;   /* shipped earlier in this batch */
             k->outboxQueued = 0;
+            if (deleted) k->outboxTotalOnly = 0;
         }
         if (!streaming) continue;
         if (k && k->outboxTotalOnly) {
@@ -350,7 +358,7 @@ static void syncFlush(void) {
                 continue;
             }
         }
-        deltaEntry *e = k ? deltaFind(d, key, len, 0) : NULL;
+        deltaEntry *e = k && !deleted ? deltaFind(d, key, len, 0) : NULL;
         if (e && !e->full && e->delta && e->deltaType == k->type) keystateEncodeDelta(&batch, d, k, e->delta);
         else if (e && !e->full && !e->delta && e->deadlineOnly && (k->type == OBJ_SET || k->type == OBJ_HASH))
             keystateEncodeDeadline(&batch, d, k);
