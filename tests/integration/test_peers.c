@@ -1458,7 +1458,7 @@ static int strReached(void *p) {
 /* An INCR-family write to a key that is a counter already reaches the peer as
  * this node's running total alone, not the whole register with its base and
  * observed totals; any other change of the key in the same loop iteration
- * (a SET, an EXPIRE, a DEL, before or after) still ships the whole state. */
+ * (a SET, a DEL) still ships the whole state. */
 static void testIncrStreamsTotal(void) {
     testBegin("INCR of an existing counter streams the node's running total alone");
     node A, B;
