@@ -6,7 +6,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS+= -D_GNU_SOURCE
-LDLIBS  := -lev -lm
+LDLIBS  := -lev -lm -pthread
 
 SRCS    := $(wildcard src/*.c)
 OBJS    := $(SRCS:.c=.o)

@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "resolve.h"
 #include "server.h"
 #include "sync.h"
 #include "util.h"
@@ -103,6 +104,10 @@ static peer *findById(uint64_t id) {
 /* ---------- link lifetime ---------- */
 
 static void closeLink(peer *p) {
+    if (p->resolving) {
+        resolveCancel(p->resolving);
+        p->resolving = NULL;
+    }
     if (p->fd >= 0) {
         ev_io_stop(server.loop, &p->rio);
         ev_io_stop(server.loop, &p->wio);
@@ -451,32 +456,19 @@ static void onReadable(struct ev_loop *loop, ev_io *w, int revents) {
 
 /* ---------- connecting and the handshake ---------- */
 
-static void peerConnect(peer *p) {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", p->port);
-    p->state = PEER_CONNECTING;
-    if (getaddrinfo(p->host, portstr, &hints, &res) != 0 || !res) {
-        peerDropLink(p, "cannot resolve the address");
-        return;
-    }
-    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+static void connectTo(peer *p, const struct addrinfo *ai) {
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
     if (fd < 0) {
-        freeaddrinfo(res);
         peerDropLink(p, strerror(errno));
         return;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    int rc = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (rc < 0 && errno != EINPROGRESS) {
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        int e = errno;
         close(fd);
-        peerDropLink(p, strerror(errno));
+        peerDropLink(p, strerror(e));
         return;
     }
     p->fd = fd;
@@ -486,7 +478,41 @@ static void peerConnect(peer *p) {
     p->rio.data = p->wio.data = p;
     ev_io_start(server.loop, &p->rio);
     ev_io_start(server.loop, &p->wio);
+}
+
+static void onResolved(void *owner, struct addrinfo *res, int err) {
+    peer *p = owner;
+    p->resolving = NULL;
+    if (!res) {
+        serverLog(LL_WARNING, "Cannot resolve peer %s: %s", p->host, gai_strerror(err));
+        peerDropLink(p, "cannot resolve the address");
+        return;
+    }
+    connectTo(p, res);
+    freeaddrinfo(res);
+}
+
+/* Connects to p: at once for an address, after a lookup off the loop for a
+ * name (peer-timeout-ms counts from the connect, after the lookup: a slow
+ * DNS server would otherwise cut every lookup short). */
+static void peerConnect(peer *p) {
+    p->state = PEER_CONNECTING;
+    p->lastRecvMs = server.mstime;
     scheduleTimer(p, (int)cfg.peerHeartbeatMs);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", p->port);
+    if (getaddrinfo(p->host, portstr, &hints, &res) == 0 && res) {
+        connectTo(p, res);
+        freeaddrinfo(res);
+        return;
+    }
+    p->resolving = resolveStart(server.loop, p->host, p->port, onResolved, p);
+    if (!p->resolving) peerDropLink(p, "cannot start a name lookup");
 }
 
 static void onAuthReply(peer *p, int type, const char *data, size_t len, void *ctx) {
@@ -578,6 +604,7 @@ static void onTimer(struct ev_loop *loop, ev_timer *w, int revents) {
         peerConnect(p);
         return;
     }
+    if (p->resolving) return;           /* the resolver has its own timeouts */
     if (server.mstime - p->lastRecvMs > cfg.peerTimeoutMs) {
         peerDropLink(p, p->state == PEER_ONLINE ? "timeout" : "handshake timeout");
         return;

@@ -38,6 +38,7 @@ typedef struct peer {
     int port;
     int state;
     int fd;
+    struct resolveReq *resolving;  /* the name lookup under way, or NULL */
     ev_io rio, wio;
     ev_timer timer;                /* heartbeat when online, reconnect otherwise */
     int hello;                     /* what HELLO says: PEER_HELLO_* */

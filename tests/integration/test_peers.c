@@ -15,6 +15,8 @@
  * Each test asserts convergence (DEBUG DIGEST equal on all nodes within
  * CONVERGE_MS), then the contents on every node, each check naming the rule
  * that decided it. */
+#include <limits.h>
+
 #include "harness.h"
 
 #define CONVERGE_MS 10000 /* DEBUG DIGEST equal everywhere */
@@ -1577,6 +1579,70 @@ static void testTotalOnlyNeedsTheKey(void) {
     nodeStop(&S);
 }
 
+/* Starts n with the slowdns shim preloaded (tests/shim/slowdns.c): names
+ * ending in .slow.test take 1.5 s to resolve, .fail.test ones never do. */
+static int nodeStartSlowDns(node *n, const char *name) {
+    char exe[PATH_MAX], shim[PATH_MAX + 32];   /* next to this program: build/integration/.. */
+    ssize_t got = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[got > 0 ? got : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    snprintf(shim, sizeof(shim), "%s/../shim/slowdns.so", exe);
+    if (access(shim, R_OK) != 0) {
+        CHECK_MSG(0, "build/shim/slowdns.so next to the test programs (built by make -C tests)");
+        return 0;
+    }
+    const char *asan = getenv("ASAN_OPTIONS");
+    char *saved = asan ? strdup(asan) : NULL;
+    char opts[1024];   /* a sanitized server must accept a library loaded before its runtime */
+    snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", saved ? saved : "", saved && *saved ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    setenv("LD_PRELOAD", shim, 1);
+    nodeStart(n, name, NULL, NULL);
+    unsetenv("LD_PRELOAD");
+    if (saved) setenv("ASAN_OPTIONS", saved, 1);
+    else unsetenv("ASAN_OPTIONS");
+    free(saved);
+    return 1;
+}
+
+/* A peer named by a host name is looked up off the event loop: while DNS
+ * takes its time the node answers its clients at once (SPEC: a node serves
+ * its clients whatever its peers do), then links when the name resolves; a
+ * name that never resolves leaves that peer down and nothing else. */
+static void testSlowNameLookup(void) {
+    testBegin("a peer's host name is looked up without stopping the node");
+    node A, B;
+    nodeStart(&A, "A", NULL, NULL);
+    if (nodeStartSlowDns(&B, "B")) {
+        long long t0 = hNowMs();
+        EXPECT(B.c, "+OK", "REPLICAOF a.slow.test %d", nodePort(&A));
+        long long worst = hNowMs() - t0;
+        while (hNowMs() - t0 < 1000) {          /* the lookup sleeps 1.5 s */
+            long long s = hNowMs();
+            EXPECT(B.c, "+PONG", "PING");
+            if (hNowMs() - s > worst) worst = hNowMs() - s;
+            usleep(20000);
+        }
+        CHECK_MSG(worst < 300, "REPLICAOF and each PING during the lookup answered in under 300 ms (worst %lld)",
+                  worst);
+        node *ab[] = {&A, &B};
+        WAIT_MESH(ab, 2);
+        EXPECT(B.c, "+OK", "SET named:key v");
+        EXPECT(B.c, "+OK", "REPLICAOF nowhere.fail.test 7");
+        EXPECT(B.c, "+PONG", "PING");
+        strWant w = {&A, "named:key", "v"};
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w), "A has B's write: the link from the name works");
+        peerView v;
+        peerViewOf(&B, &v);
+        CHECK_MSG(peerLinesFor(&v, 7) == 1 && !peerOnline(&v, 7), "the peer whose name does not resolve is listed, not online");
+        CHECK_MSG(peerOnline(&v, nodePort(&A)) != NULL, "the other peer stays online");
+        nodeStopAll(ab, 2);
+    } else {
+        nodeStop(&A);
+    }
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1596,6 +1662,7 @@ int main(void) {
     testDeadlineStreams();
     testIncrStreamsTotal();
     testTotalOnlyNeedsTheKey();
+    testSlowNameLookup();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
