@@ -35,6 +35,10 @@
  * reply are written at once. */
 #define PEER_STREAM_COALESCE_S 0.001
 #define PEER_STREAM_WRITE_NOW (256 * 1024)
+/* A name lookup is given up (and retried with the backoff) after this many
+ * times peer-timeout-ms: a resolver that hangs must not hold the peer for
+ * good. */
+#define PEER_LOOKUP_TIMEOUTS 10
 
 peerStats peerStat;
 static peer *peers;
@@ -135,6 +139,8 @@ static void scheduleTimer(peer *p, int ms) {
 void peerDropLink(peer *p, const char *why) {
     if (p->state == PEER_ONLINE)
         serverLog(LL_NOTICE, "Peer %s:%d (%016llx) link down: %s", p->host, p->port, (unsigned long long)p->id, why);
+    else
+        p->addrTry++;                    /* the next try takes the name's next address */
     closeLink(p);
     if (p->state != PEER_DOWN) p->downSinceMs = server.mstime;
     p->state = PEER_DOWN;
@@ -456,7 +462,14 @@ static void onReadable(struct ev_loop *loop, ev_io *w, int revents) {
 
 /* ---------- connecting and the handshake ---------- */
 
-static void connectTo(peer *p, const struct addrinfo *ai) {
+/* Connects to one of the addresses: the (addrTry mod count)th, so that a
+ * name with an address that does not answer (an IPv6 one of a node that
+ * listens on IPv4 only, say) is not tried for ever. */
+static void connectTo(peer *p, const struct addrinfo *res) {
+    unsigned n = 0;
+    for (const struct addrinfo *a = res; a; a = a->ai_next) n++;
+    const struct addrinfo *ai = res;
+    for (unsigned i = p->addrTry % n; i > 0; i--) ai = ai->ai_next;
     int fd = socket(ai->ai_family, SOCK_STREAM, 0);
     if (fd < 0) {
         peerDropLink(p, strerror(errno));
@@ -480,21 +493,29 @@ static void connectTo(peer *p, const struct addrinfo *ai) {
     ev_io_start(server.loop, &p->wio);
 }
 
+static void lookupFailed(peer *p, const char *why) {
+    if (!p->lookupFailing) serverLog(LL_WARNING, "Cannot resolve peer %s: %s (retrying)", p->host, why);
+    p->lookupFailing = 1;
+    peerDropLink(p, "cannot resolve the address");
+}
+
 static void onResolved(void *owner, struct addrinfo *res, int err) {
     peer *p = owner;
     p->resolving = NULL;
     if (!res) {
-        serverLog(LL_WARNING, "Cannot resolve peer %s: %s", p->host, gai_strerror(err));
-        peerDropLink(p, "cannot resolve the address");
+        lookupFailed(p, gai_strerror(err));
         return;
     }
+    if (p->lookupFailing) serverLog(LL_NOTICE, "Peer %s resolves again", p->host);
+    p->lookupFailing = 0;
     connectTo(p, res);
     freeaddrinfo(res);
 }
 
 /* Connects to p: at once for an address, after a lookup off the loop for a
- * name (peer-timeout-ms counts from the connect, after the lookup: a slow
- * DNS server would otherwise cut every lookup short). */
+ * name.  peer-timeout-ms counts from the connect, after the lookup (a slow
+ * DNS server would otherwise cut every lookup short); the lookup itself has
+ * PEER_LOOKUP_TIMEOUTS times that. */
 static void peerConnect(peer *p) {
     p->state = PEER_CONNECTING;
     p->lastRecvMs = server.mstime;
@@ -604,7 +625,11 @@ static void onTimer(struct ev_loop *loop, ev_timer *w, int revents) {
         peerConnect(p);
         return;
     }
-    if (p->resolving) return;           /* the resolver has its own timeouts */
+    if (p->resolving) {                 /* lastRecvMs: when the lookup began */
+        if (server.mstime - p->lastRecvMs > PEER_LOOKUP_TIMEOUTS * (int64_t)cfg.peerTimeoutMs)
+            lookupFailed(p, "the lookup timed out");
+        return;
+    }
     if (server.mstime - p->lastRecvMs > cfg.peerTimeoutMs) {
         peerDropLink(p, p->state == PEER_ONLINE ? "timeout" : "handshake timeout");
         return;

@@ -39,6 +39,8 @@ typedef struct peer {
     int state;
     int fd;
     struct resolveReq *resolving;  /* the name lookup under way, or NULL */
+    unsigned addrTry;              /* which of the name's addresses to connect to: one further per failed try */
+    int lookupFailing;             /* the last lookup failed (logged once per streak) */
     ev_io rio, wio;
     ev_timer timer;                /* heartbeat when online, reconnect otherwise */
     int hello;                     /* what HELLO says: PEER_HELLO_* */

@@ -23,6 +23,11 @@ struct resolveReq {
     resolveReq *next;           /* on the finished list */
 };
 
+/* Lookups (threads) at once, at most: a resolver that hangs keeps its
+ * threads, and retries must not add more without bound. */
+#define RESOLVE_MAX_PENDING 32
+
+static int pending;                     /* loop side: started and not yet finished */
 static pthread_mutex_t finishedLock = PTHREAD_MUTEX_INITIALIZER;
 static resolveReq *finished;
 static ev_async wakeup;
@@ -37,6 +42,7 @@ static void onFinished(struct ev_loop *loop, ev_async *w, int revents) {
     while (list) {
         resolveReq *r = list;
         list = r->next;
+        pending--;
         if (r->cancelled) {
             if (r->res) freeaddrinfo(r->res);
         } else {
@@ -70,6 +76,7 @@ resolveReq *resolveStart(struct ev_loop *loop, const char *host, int port, resol
         ev_async_start(loop, &wakeup);
         ev_unref(loop);          /* a pending lookup alone does not keep the loop running */
     }
+    if (pending >= RESOLVE_MAX_PENDING) return NULL;
     resolveReq *r = calloc(1, sizeof(*r));
     if (!r) abort();
     snprintf(r->host, sizeof(r->host), "%s", host);
@@ -88,6 +95,7 @@ resolveReq *resolveStart(struct ev_loop *loop, const char *host, int port, resol
         free(r);
         return NULL;
     }
+    pending++;
     return r;
 }
 

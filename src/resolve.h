@@ -18,7 +18,8 @@ typedef struct resolveReq resolveReq;
 typedef void resolveDone(void *owner, struct addrinfo *res, int err);
 
 /* Starts looking up host:port (TCP) for owner; NULL if no thread could be
- * started (then nothing will be called back).  done is never called from
+ * started, or too many lookups are still under way (then nothing will be
+ * called back).  done is never called from
  * within resolveStart. */
 resolveReq *resolveStart(struct ev_loop *loop, const char *host, int port, resolveDone *done, void *owner);
 /* The owner is going away: done will not be called for r (its result is
