@@ -329,6 +329,7 @@ ormap *ormapNew(void) {
     ormap *m = calloc(1, sizeof(*m));
     if (m == NULL) abort();
     dictInit(&m->fields, fieldKey);
+    dictSetNodeLines(&m->fields, 3);   /* the name follows a whole entry: past 112 bytes */
     ccInit(&m->cc);
     m->touchedOnly = 1;   /* empty: trivially lists everything it touched */
     m->packed = 1;        /* dsumValid = 0: nobody asked for the digest yet */

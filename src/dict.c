@@ -82,6 +82,11 @@ void dictInit(dict *d, dictKeyOf keyOf) {
     d->rehashidx = -1;
     d->keyOf = keyOf;
     d->pauserehash = 0;
+    d->nodeLines = 2;
+}
+
+void dictSetNodeLines(dict *d, unsigned lines) {
+    d->nodeLines = (uint8_t)(lines < 1 ? 1 : lines > 4 ? 4 : lines);
 }
 
 void dictClear(dict *d, void (*freeNode)(dictLink *node, void *ctx), void *ctx) {
@@ -222,8 +227,9 @@ void dictPrefetchBucket(const dict *d, uint64_t hash) {
 void dictPrefetchNode(const dict *d, uint64_t hash) {
     dictLink *const *b = dictBucketOf(d, hash);
     if (!b || !*b) return;
-    __builtin_prefetch(*b);
-    __builtin_prefetch((const char *)*b + 64);
+    const char *n = (const char *)*b;
+    __builtin_prefetch(n);
+    for (unsigned i = 1; i < d->nodeLines; i++) __builtin_prefetch(n + 64 * i);
 }
 
 dictLink *dictBucketHead(const dict *d, uint64_t hash) {

@@ -29,6 +29,7 @@ typedef struct dict {
     int64_t rehashidx;     /* -1 when not rehashing */
     dictKeyOf keyOf;
     int pauserehash;       /* >0: no incremental steps (iteration under way) */
+    uint8_t nodeLines;     /* cache lines from a node's start its key can reach (dictPrefetchNode) */
 } dict;
 
 uint64_t dictHashKey(const char *key, size_t len);    /* XXH3-64 with a fixed seed */
@@ -41,6 +42,10 @@ int dictHashNote(uint64_t *table, uint32_t size, uint64_t hash);
 uint32_t dictHashNoteSize(uint64_t n);
 
 void dictInit(dict *d, dictKeyOf keyOf);
+/* For nodes whose key sits further in than the second cache line (a large
+ * node with the key at its end): how many lines dictPrefetchNode brings in,
+ * 2 by default, at most 4. */
+void dictSetNodeLines(dict *d, unsigned lines);
 /* Unlinks every node; calls freeNode (may be NULL) on each one. */
 void dictClear(dict *d, void (*freeNode)(dictLink *node, void *ctx), void *ctx);
 static inline uint64_t dictSize(const dict *d) { return d->used[0] + d->used[1]; }
@@ -51,7 +56,8 @@ dictLink *dictFindHashed(dict *d, const char *key, size_t len, uint64_t hash);
 /* Cache hints for a loop about to look up many keys, issued a few lookups
  * ahead: dictPrefetchBucket brings in the bucket slot of a key hash,
  * dictPrefetchNode (issued later, once the slot is cached) the first node in
- * it, and the line after, where a short key ends.  They change nothing and
+ * it, and the line after, where a short key ends (or as many lines as
+ * dictSetNodeLines says).  They change nothing and
  * are never needed for correctness. */
 void dictPrefetchBucket(const dict *d, uint64_t hash);
 void dictPrefetchNode(const dict *d, uint64_t hash);
