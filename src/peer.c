@@ -341,10 +341,15 @@ void peerSend(peer *p, int argc, const char **argv, const size_t *lens, peerRepl
     }
 }
 
-static void onStreamTimer(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)loop; (void)w; (void)revents;
+void peerStreamNow(void) {
+    ev_timer_stop(server.loop, &streamTimer);
     for (peer *p = peers; p; p = p->next)
         if (p->fd >= 0 && p->olen > p->opos) ev_io_start(server.loop, &p->wio);
+}
+
+static void onStreamTimer(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    peerStreamNow();
 }
 
 void peerBroadcast(int argc, const char **argv, const size_t *lens) {

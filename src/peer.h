@@ -84,6 +84,9 @@ const char *peerStateName(int state);
 void peerSend(peer *p, int argc, const char **argv, const size_t *lens, peerReplyFn fn, void *ctx);
 /* Sends the same fire-and-forget command to every online peer. */
 void peerBroadcast(int argc, const char **argv, const size_t *lens);
+/* Writes what is queued for the peers in this iteration instead of after the
+ * coalescing delay (sync.c, when its own batch went out after one). */
+void peerStreamNow(void);
 /* Drops p's link (it will reconnect): a protocol error or a slow peer. */
 void peerDropLink(peer *p, const char *why);
 
