@@ -36,7 +36,7 @@ typedef struct kv {
     version ver;
     uint32_t type : 4;
     uint32_t enc : 2;
-    uint32_t outboxQueued : 1;    /* noted for this loop iteration's peer stream (sync.c) */
+    uint32_t outboxQueued : 1;    /* noted for the next peer stream flush (sync.c) */
     uint32_t outboxTotalOnly : 1; /* ...and only for this node's increments of a counter (sync.c) */
     uint32_t lru : 24;          /* seconds clock, for OBJECT IDLETIME */
     uint32_t keylen : 29;

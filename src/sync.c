@@ -2,10 +2,11 @@
  *
  * Streaming: db.c's change hook notes each changed key in the outbox; set and
  * hash commands also hand their CRDT operations a delta accumulator
- * (syncDeltaFor).  Once per loop iteration, after the commands ran, syncFlush
- * encodes every noted key - its accumulated delta, or its whole state when a
- * change was not captured as a delta, or its tombstone - into one batch sent
- * as PEER DELTA to every online peer.  Changes applied from a peer are not
+ * (syncDeltaFor).  A millisecond after the first change noted (batchTimer),
+ * syncFlush encodes every noted key - its accumulated delta, or its whole
+ * state when a change was not captured as a delta, or its tombstone - into
+ * one batch sent as PEER DELTA to every online peer.  A key written in many
+ * loop iterations of that millisecond ships once.  Changes applied from a peer are not
  * noted (dbApplyingRemote), so nothing echoes.
  *
  * The Merkle tree (merkle.h): each live key contributes keystateHash() to the
@@ -172,10 +173,11 @@ void syncActivate(void) {
  * (rare, and shipping a tombstone twice is harmless).  Set and hash writes also keep a delta entry,
  * looked up by name, with the delta their operations accumulated. */
 static cbuf outNames;
-/* The PEER DELTA being built: the records of every loop iteration until
- * batchTimer fires (or BATCH_MAX bytes), so that a peer gets one command
- * with many records, decoded and prefetched ahead of each other, rather than
- * one command per iteration (at -P 1 that was two records a command). */
+/* The PEER DELTA being built.  Keys are noted over every loop iteration
+ * until batchTimer fires, then encoded and sent together, so that a peer gets
+ * one command with many records, decoded and prefetched ahead of each other,
+ * rather than one command per iteration (at -P 1 that was two records a
+ * command), and a key written in several iterations ships once. */
 static cbuf batch;
 static ev_timer batchTimer;
 #define BATCH_COALESCE_S 0.001
@@ -329,7 +331,8 @@ static void sendBatch(const char *sub, cbuf *b) {
     b->len = 0;
 }
 
-/* Ships this iteration's changes: one PEER DELTA batch (or a few, if large). */
+/* Ships the changes noted since the last flush: one PEER DELTA batch (or a
+ * few, if large), written at once. */
 static void syncFlush(void) {
     if (outNames.len == 0 && batch.len == 0) return;
     int streaming = peerStreaming();
@@ -373,25 +376,31 @@ static void syncFlush(void) {
         peerStat.deltasSent++;
         if (batch.len >= BATCH_MAX) sendBatch("DELTA", &batch);
     }
-    if (batch.len && !ev_is_active(&batchTimer)) {
-        ev_timer_set(&batchTimer, BATCH_COALESCE_S, 0.);   /* set again: see peerSend */
-        ev_timer_start(server.loop, &batchTimer);
-    }
+    sendBatch("DELTA", &batch);
+    peerStreamNow();
     outNames.len = 0;
     if (dictSize(&deltas)) dictClear(&deltas, deltaEntryFree, NULL);
     if (outNames.cap > 4 * BATCH_MAX) {
         cbufFree(&outNames);
         cbufInit(&outNames);
     }
+    if (batch.cap > 4 * BATCH_MAX) {
+        cbufFree(&batch);
+        cbufInit(&batch);
+    }
 }
 
 static void onBatchTimer(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
-    sendBatch("DELTA", &batch);
-    peerStreamNow();
-    if (batch.cap > 4 * BATCH_MAX) {
-        cbufFree(&batch);
-        cbufInit(&batch);
+    syncFlush();
+}
+
+/* After each loop iteration's commands: the first changes noted start the
+ * millisecond after which they ship. */
+static void syncIterationDone(void) {
+    if ((outNames.len || batch.len) && !ev_is_active(&batchTimer)) {
+        ev_timer_set(&batchTimer, BATCH_COALESCE_S, 0.);   /* set again: see peerSend */
+        ev_timer_start(server.loop, &batchTimer);
     }
 }
 
@@ -968,5 +977,5 @@ void syncInit(void) {
     dbAddObserver(onKeyChanged);
     dbSwapHook = onDbSwapped;
     dbDeltaProvider = syncDeltaFor;
-    netSetBeforeFlush(syncFlush);
+    netSetBeforeFlush(syncIterationDone);
 }

@@ -1712,7 +1712,8 @@ static long long peerCalls(node *x) {
 
 /* The records of many loop iterations go out together, one PEER DELTA per
  * coalescing interval (a millisecond): the peer decodes and prefetches them
- * ahead of each other.  One command per iteration carried about two records
+ * ahead of each other, and a key written in several of those iterations
+ * ships once.  One command per iteration carried about two records
  * at redis-benchmark -P 1, and the receiver's look-ahead had nothing to work
  * on. */
 static void testStreamBatchesIterations(void) {
@@ -1729,6 +1730,15 @@ static void testStreamBatchesIterations(void) {
         printf("   400 single writes reached B as %lld records in %lld PEER commands\n", recs, calls);
         CHECK_MSG(recs >= 400 && calls > 0 && calls <= 200,
                   "400 writes, one a loop iteration, arrived in %lld PEER commands (one per iteration: 400)", calls);
+
+        /* one key written in many iterations of a batch ships once per batch */
+        recs = infoInt(&B, "stats", "peer_deltas_received");
+        for (int i = 0; i < 400; i++) EXPECT(A.c, ":1", "SADD hot:set m%d", i);
+        cardWant c = {&B, "SCARD", "hot:set", 400};
+        CHECK_MSG(waitFor(LINK_MS, cardReached, &c), "B has the 400 members");
+        recs = infoInt(&B, "stats", "peer_deltas_received") - recs;
+        printf("   400 single SADDs to one set reached B as %lld records\n", recs);
+        CHECK_MSG(recs > 0 && recs <= 200, "400 SADDs to one key, one a loop iteration, arrived as %lld records", recs);
         CONVERGED(ab, 2);
     }
     nodeStopAll(ab, 2);
