@@ -168,7 +168,7 @@ void syncActivate(void) {
 
 /* ---------- the outbox ---------- */
 
-/* Keys changed in this loop iteration, as (varint db << 1 | deleted, bytes
+/* Keys changed since the last flush, as (varint db << 1 | deleted, bytes
  * name): a live key is noted once (kv.outboxQueued), a deletion each time
  * (rare, and shipping a tombstone twice is harmless).  Set and hash writes also keep a delta entry,
  * looked up by name, with the delta their operations accumulated. */
@@ -253,7 +253,7 @@ void *syncDeltaFor(db *d, kv *k) {
         return NULL;
     }
     if (e->delta && e->ops >= DELTA_OPS_MAX) {
-        /* a long run of writes to one key in one iteration ships in chunks:
+        /* a long run of writes to one key in one batch ships in chunks:
          * each write adds dots to the delta's context, whose sorted arrays
          * would cost O(run) per write if the delta kept growing */
         keystateEncodeDelta(&batch, d, k, e->delta);
