@@ -144,6 +144,7 @@ static configEntry table[] = {
     {"cluster-port", NULL, T_INERT, IMMUTABLE, NULL, 0, 0, "0", NULL, NULL},
     {"anti-entropy-interval-ms", NULL, T_INT, 0, &cfg.antiEntropyIntervalMs, 10, LL_MAX, "1000", NULL, NULL},
     {"peer-heartbeat-ms", NULL, T_INT, 0, &cfg.peerHeartbeatMs, 10, LL_MAX, "500", NULL, NULL},
+    {"busy-poll-us", NULL, T_INT, 0, &cfg.busyPollUs, 0, 100000, "50", NULL, NULL},
     {"peer-timeout-ms", NULL, T_INT, 0, &cfg.peerTimeoutMs, 50, LL_MAX, "3000", NULL, NULL},
     {"peer-output-limit", NULL, T_MEM, 0, &cfg.peerOutputLimit, 1024 * 1024, LL_MAX, "256mb", NULL, NULL},
     {"jemalloc-bg-thread", NULL, T_INERT, 0, NULL, 0, 0, "yes", NULL, NULL},

@@ -30,6 +30,7 @@ struct config {
     long long slowlogLogSlowerThan;
     long long slowlogMaxLen;
     long long hz;
+    long long busyPollUs;             /* poll this long after input before sleeping */
     long long maxClockSkewMs;
     long long antiEntropyIntervalMs;  /* peers compare Merkle trees this often */
     long long peerHeartbeatMs;        /* a peer link is pinged this often */
