@@ -581,7 +581,8 @@ static void prefetchPendingKeys(void) {
  * a wakeup (on a virtual machine an interrupt between cores, the costliest part
  * of a small request): see bench/README.md for what it buys. Each empty poll
  * yields the core, so a process sharing it (a client on the same core) runs
- * first. An idle server does not poll: the window starts only with input. */
+ * first. An idle server does not poll: the window starts only with input from
+ * a client, not from a peer's stream, whose batches come a millisecond apart. */
 
 static ev_idle pollWatcher;
 static int64_t lastInputUs;
@@ -600,12 +601,15 @@ static void onPollIdle(struct ev_loop *loop, ev_idle *w, int revents) {
 
 static void notePolling(struct ev_loop *loop) {
     if (cfg.busyPollUs <= 0) return;
+    client *c = net.pendingInput;
+    while (c && c->peerId) c = c->inputNext;
+    if (!c) return;
     lastInputUs = monotonicUs();
     if (!ev_is_active(&pollWatcher)) ev_idle_start(loop, &pollWatcher);
 }
 
 static void beforeSleep(struct ev_loop *loop, ev_prepare *w, int revents) {
-    if (net.pendingInput) notePolling(loop);
+    notePolling(loop);
     prefetchPendingKeys();
     processPendingInput();
     if (beforeFlush) beforeFlush();

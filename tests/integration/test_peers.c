@@ -1744,6 +1744,30 @@ static void testStreamBatchesIterations(void) {
     nodeStopAll(ab, 2);
 }
 
+/* busy-poll-us: the window after input opens for clients, not for a peer's
+ * stream, whose batches come a millisecond or more apart. */
+static void testStreamDoesNotPoll(void) {
+    testBegin("a peer's stream does not keep the receiver polling");
+    node A, B;
+    node *ab[] = {&A, &B};
+    if (startStreamOnly(ab)) {
+        EXPECT(B.c, "+OK", "CONFIG SET busy-poll-us 100000");
+        usleep(150 * 1000); /* the window that CONFIG SET opened ends */
+        long long t0 = hServerCpuMs(B.s);
+        for (int i = 0; i < 100; i++) {
+            EXPECT(A.c, "+OK", "SET polled:%d v", i);
+            usleep(10 * 1000);
+        }
+        long long used = hServerCpuMs(B.s) - t0;
+        strWant w = {&B, "polled:99", "v"};
+        CHECK_MSG(waitFor(LINK_MS, strReached, &w), "B has the 100 writes");
+        CHECK_MSG(used >= 0 && used < 400, "B used %lld ms of CPU receiving 100 writes over a second", used);
+        EXPECT(B.c, "+OK", "CONFIG SET busy-poll-us 50");
+        CONVERGED(ab, 2);
+    }
+    nodeStopAll(ab, 2);
+}
+
 int main(void) {
     hInit(180);
     long long t0 = hNowMs();
@@ -1765,6 +1789,7 @@ int main(void) {
     testTotalOnlyNeedsTheKey();
     testSlowNameLookup();
     testStreamBatchesIterations();
+    testStreamDoesNotPoll();
     printf("   all peering tests took %lld ms\n", hNowMs() - t0);
     return hDone();
 }
