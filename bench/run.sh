@@ -8,9 +8,9 @@
 # redis, so slow drift of the machine hits both alike.  Prints, per test and depth, the
 # median requests/s of each server and lattice/redis, then each server's median CPU
 # time per request (user + system, from /proc, so it includes the system calls) and
-# redis/lattice: at -P 1 the single redis-benchmark client is what limits both
-# servers on 2 cores, so requests/s alone swings with the machine's noise while the
-# CPU a request costs the server still compares them.  A test that fails (error reply,
+# redis/lattice.  At -P 1 lattice's figure includes its busy polling (busy-poll-us),
+# which fills the time it would otherwise sleep between requests, so the work a
+# request costs compares at -P 16.  A test that fails (error reply,
 # closed connection, timeout) counts as n/a for that server; a server that died is
 # restarted for the next test.  Raw results: bench/out/<time>/results.csv.
 #
