@@ -849,9 +849,11 @@ static void noteTouchedPacked(orset *s, const orset *result, const orset *other)
 }
 
 /* Merges other into a packed s by building the joined members in a new
- * buffer: the full join over every member (whatever other promises, it is
- * as cheap on a small set), so s's members stay put while they are read.
- * Returns 0, with s unchanged, if the result does not fit the packed form. */
+ * buffer, so s's members stay put while they are read.  Visits what the dict
+ * form's merge visits: when other is touchedOnly, a member it does not list
+ * is copied as it is, so that the result never depends on the form, not even
+ * for a delta that breaks its promise.  Returns 0, with s unchanged, if the
+ * result does not fit the packed form. */
 static int mergeIntoPacked(orset *s, const orset *other) {
     orset result;
     memset(&result, 0, sizeof(result));
@@ -861,7 +863,11 @@ static int mergeIntoPacked(orset *s, const orset *other) {
     orsetIterInit(&it, s);
     while (fits && entryNext(&it, &se)) {
         int found = entryFind(other, se.m, se.len, &oe);
-        fits = joinIntoPacked(&result, s, &se, other, found ? &oe : NULL);
+        if (!found && isTouchedOnly(other) &&
+            !(other->removed && dictFindReadOnly(&other->removed->d, se.m, se.len)))
+            fits = packedAppend(&result, se.m, se.len, se.d);
+        else
+            fits = joinIntoPacked(&result, s, &se, other, found ? &oe : NULL);
     }
     orsetIterInit(&it, other);
     while (fits && entryNext(&it, &oe))

@@ -1197,6 +1197,61 @@ static void testKeptDigest(void **state) {
     }
 }
 
+/* A set decoded from a hand-written encoding: a context of node 7 up to 5,
+ * and n members each with one dot of node 7. */
+static orset *handSet(int touchedOnly, const char *const *names, const uint64_t *counters, int n) {
+    cbuf b;
+    cbufInit(&b);
+    cbufPutByte(&b, 1);
+    cbufPutByte(&b, (uint8_t)touchedOnly);
+    ccontext cc;
+    ccInit(&cc);
+    ccObserveUpTo(&cc, 7, 5);
+    ccEncode(&cc, &b);
+    ccFree(&cc);
+    cbufPutVarint(&b, (uint64_t)n);
+    for (int i = 0; i < n; i++) {
+        cbufPutBytes(&b, names[i], strlen(names[i]));
+        cbufPutVarint(&b, 1);
+        cbufPutVarint(&b, 0);   /* node 7's index */
+        cbufPutVarint(&b, counters[i]);
+    }
+    if (touchedOnly) cbufPutVarint(&b, 0);
+    creader r;
+    creaderInit(&r, b.p, b.len);
+    orset *s = orsetDecode(&r);
+    CHECK(s != NULL && creaderDone(&r), "a hand-written encoding refused");
+    cbufFree(&b);
+    return s;
+}
+
+/* A delta merged into a packed set visits what it would in the dict form:
+ * a member the delta does not list keeps its dots, even when the delta's
+ * context has seen them (which an honest delta's never has).  The packed
+ * merge joined every member against the context, so its result depended on
+ * the form, and merging the same delta twice could change the set
+ * (tests/fuzz/crashes/crdt/orset-packed-merge-*). */
+static void testPackedMergeVisitsListedOnly(void **state) {
+    startCase(0);
+    const char *names[] = {"x", "y"};
+    const uint64_t counters[] = {1, 3};
+    orset *packed = handSet(0, names, counters, 2);
+    orset *dict = orsetNewDelta();    /* the dict form, from the start */
+    orsetMerge(dict, packed);
+    orset *delta = handSet(1, names + 1, counters + 1, 1);   /* lists y alone, has seen x's dot */
+    orsetMerge(packed, delta);
+    orsetMerge(dict, delta);
+    CHECK(orsetContains(packed, "x", 1) && orsetContains(dict, "x", 1), "an unlisted member dropped");
+    CHECK(orsetEqual(packed, dict) && orsetDigest(packed) == orsetDigest(dict), "the forms merged differently");
+    orset *again = orsetDup(packed);
+    orsetMerge(again, delta);
+    CHECK(orsetEqual(again, packed), "the same delta merged twice changed the set");
+    orsetFree(again);
+    orsetFree(delta);
+    orsetFree(dict);
+    orsetFree(packed);
+}
+
 int main(void) {
     const char *env = getenv("CRDT_SEED");
     seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
@@ -1214,6 +1269,7 @@ int main(void) {
         cmocka_unit_test(testPackedGrowth),
         cmocka_unit_test(testPackedSelfPointers),
         cmocka_unit_test(testPackedRandomScan),
+        cmocka_unit_test(testPackedMergeVisitsListedOnly),
         cmocka_unit_test(testLargeSet),
         cmocka_unit_test(testKeptDigest),
     };
