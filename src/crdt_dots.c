@@ -299,9 +299,10 @@ void ccEncode(const ccontext *c, cbuf *b) {
     }
 }
 
-/* Strict about order (nodes and dots strictly increasing, counters >= 1, no
- * overflow) and bounds every count by the bytes left before allocating; then
- * compacts, so a valid but uncompacted context is accepted in canonical form. */
+/* Strict about order (nodes and dots strictly increasing, counters from 1 to
+ * CC_COUNTER_MAX) and bounds every count by the bytes left before allocating;
+ * then compacts, so a valid but uncompacted context is accepted in canonical
+ * form. */
 int ccDecode(ccontext *c, creader *r) {
     ccClear(c);
     uint64_t n;
@@ -310,7 +311,7 @@ int ccDecode(ccontext *c, creader *r) {
     for (uint64_t i = 0; i < n; i++) {
         uint64_t node, ctr;
         if (creaderGetU64(r, &node) < 0 || creaderGetVarint(r, &ctr) < 0) goto bad;
-        if (ctr == 0 || (i > 0 && node <= c->vv[i - 1].node)) goto bad;
+        if (ctr == 0 || ctr > CC_COUNTER_MAX || (i > 0 && node <= c->vv[i - 1].node)) goto bad;
         c->vv[c->nvv++] = (dot){node, ctr};
     }
     uint64_t groups;
@@ -320,12 +321,12 @@ int ccDecode(ccontext *c, creader *r) {
         if (creaderGetU64(r, &node) < 0 || creaderGetVarint(r, &count) < 0) goto bad;
         if (count == 0 || count > creaderLeft(r) || (uint64_t)c->ncloud + count > UINT32_MAX) goto bad;
         if (c->ncloud > 0 && node <= c->cloud[c->ncloud - 1].node) goto bad;
-        if (creaderGetVarint(r, &ctr) < 0 || ctr == 0) goto bad;
+        if (creaderGetVarint(r, &ctr) < 0 || ctr == 0 || ctr > CC_COUNTER_MAX) goto bad;
         ccReserve(&c->cloud, &c->capcloud, c->ncloud, count);
         c->cloud[c->ncloud++] = (dot){node, ctr};
         for (uint64_t k = 1; k < count; k++) {
             uint64_t gap;
-            if (creaderGetVarint(r, &gap) < 0 || gap >= UINT64_MAX - ctr) goto bad;
+            if (creaderGetVarint(r, &gap) < 0 || gap >= CC_COUNTER_MAX - ctr) goto bad;
             ctr += gap + 1;
             c->cloud[c->ncloud++] = (dot){node, ctr};
         }

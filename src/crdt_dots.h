@@ -21,6 +21,12 @@ typedef struct dot {
     uint64_t counter;       /* >= 1 */
 } dot;
 
+/* The highest counter ccDecode accepts (2^60 - 1).  A node's counters start
+ * past an HLC stamp (crdt_orset.h), under 2^60 until the year 2500, and grow
+ * by one per local add: refusing more from a peer keeps ccNextDot far from
+ * overflowing, and crdt_ormap.c's counter seqs within crdt_reg's 61 bits. */
+#define CC_COUNTER_MAX (UINT64_MAX >> 4)
+
 static inline int dotEq(dot a, dot b) { return a.node == b.node && a.counter == b.counter; }
 static inline int dotCmp(dot a, dot b) {
     if (a.node != b.node) return a.node < b.node ? -1 : 1;

@@ -39,6 +39,11 @@
 #define REG_OBS_SAME 1          /* exactly this total */
 #define REG_OBS_OWN 2           /* an older total of this node, encoded next */
 #define REG_SEQ_MAX (UINT64_MAX >> 3)
+/* The highest seq regDecode accepts (2^60 - 1, as CC_COUNTER_MAX for the dot
+ * counters crdt_ormap.c makes seqs of): seqs start past an HLC stamp
+ * (regSeqFloor) and grow by one per local increment, so no peer can bring a
+ * local total near REG_SEQ_MAX, past which it could not be encoded. */
+#define REG_SEQ_PEER_MAX (REG_SEQ_MAX >> 1)
 /* Smallest encoded total: 8 bytes of node, a head byte, an isum byte. */
 #define REG_MIN_TOTAL_BYTES 10
 
@@ -555,7 +560,8 @@ int regDecode(reg *r, creader *rd) {
         if (i > 0 && t->node <= d.tot[i - 1].node) goto bad;
         t->seq = head >> 3;
         unsigned kind = head & 3;
-        if (t->seq == 0 || kind > REG_OBS_OWN || (kind != REG_OBS_NONE && !hasBase)) goto bad;
+        if (t->seq == 0 || t->seq > REG_SEQ_PEER_MAX || kind > REG_OBS_OWN || (kind != REG_OBS_NONE && !hasBase))
+            goto bad;
         if (decodeTotalTail(rd, t, (head >> 2) & 1) < 0) goto bad;
         d.ntot++;
         if (kind != REG_OBS_NONE && d.obs == NULL) d.obs = xrealloc(NULL, (size_t)n * sizeof(regTotal));

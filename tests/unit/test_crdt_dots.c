@@ -166,9 +166,14 @@ static void testBasics(void **state) {
     ccAdd(&c, (dot){9, 10});
     CHECK(ccNextDot(&c, 9).counter == 11, "next dot above the cloud");
     CHECK(ccContains(&c, (dot){9, 10}) && ccContains(&c, (dot){9, 11}) && !ccContains(&c, (dot){9, 1}), "cloud node");
-    /* Extreme counters and nodes. */
-    ccAdd(&c, (dot){UINT64_MAX, UINT64_MAX});
-    CHECK(ccMax(&c, UINT64_MAX) == UINT64_MAX && ccContains(&c, (dot){UINT64_MAX, UINT64_MAX}), "max dot");
+    /* Extreme counters and nodes (the largest counter a decoder accepts). */
+    ccontext top;
+    ccInit(&top);
+    ccAdd(&top, (dot){UINT64_MAX, UINT64_MAX});
+    CHECK(ccMax(&top, UINT64_MAX) == UINT64_MAX && ccContains(&top, (dot){UINT64_MAX, UINT64_MAX}), "max dot");
+    ccFree(&top);
+    ccAdd(&c, (dot){UINT64_MAX, CC_COUNTER_MAX});
+    CHECK(ccMax(&c, UINT64_MAX) == CC_COUNTER_MAX && ccContains(&c, (dot){UINT64_MAX, CC_COUNTER_MAX}), "max dot");
     ccAdd(&c, (dot){0, 1});
     CHECK(ccMax(&c, 0) == 1, "node 0");
     checkCanonical(&c);
@@ -415,6 +420,60 @@ static void testEncoding(void **state) {
     ccFree(&d);
 }
 
+/* A context of node 7 at vvCounter (none if 0) and a cloud run of node 9:
+ * its first counter, then n - 1 more, each gap further on. */
+static int decodeCounters(uint64_t vvCounter, uint64_t first, uint64_t gap, int n) {
+    cbuf b;
+    cbufInit(&b);
+    cbufPutVarint(&b, vvCounter ? 1 : 0);
+    if (vvCounter) {
+        cbufPutU64(&b, 7);
+        cbufPutVarint(&b, vvCounter);
+    }
+    cbufPutVarint(&b, n ? 1 : 0);
+    if (n) {
+        cbufPutU64(&b, 9);
+        cbufPutVarint(&b, (uint64_t)n);
+        cbufPutVarint(&b, first);
+        for (int i = 1; i < n; i++) cbufPutVarint(&b, gap);
+    }
+    ccontext c;
+    ccInit(&c);
+    creader r;
+    creaderInit(&r, b.p, b.len);
+    int rc = ccDecode(&c, &r);
+    if (rc == 0) {
+        checkCanonical(&c);
+        CHECK(creaderDone(&r), "decode left bytes");
+        /* The next local dot of either node is still a counter of its own. */
+        CHECK(ccNextDot(&c, 7).counter == (vvCounter ? vvCounter + 1 : 1), "next dot of node 7");
+        CHECK(ccNextDot(&c, 9).counter > first, "next dot of node 9");
+    } else {
+        CHECK(ccIsEmpty(&c), "a refused decode left contents");
+    }
+    ccFree(&c);
+    cbufFree(&b);
+    return rc;
+}
+
+/* No counter from a peer passes CC_COUNTER_MAX, in the vector, as a cloud
+ * run's first counter or through its gaps.  A context holding UINT64_MAX for
+ * a node was accepted, and the node's next add then aborted in ccNextDot
+ * (found by tests/fuzz/fuzz_crdt.c). */
+static void testCounterBound(void **state) {
+    startCase(0);
+    const uint64_t max = CC_COUNTER_MAX;
+    CHECK(max == (1ULL << 60) - 1, "the bound is 2^60 - 1");
+    CHECK(decodeCounters(max, 0, 0, 0) == 0, "a vector counter at the bound refused");
+    CHECK(decodeCounters(max + 1, 0, 0, 0) < 0, "a vector counter past the bound accepted");
+    CHECK(decodeCounters(UINT64_MAX, 0, 0, 0) < 0, "a vector counter of UINT64_MAX accepted");
+    CHECK(decodeCounters(0, max, 0, 1) == 0, "a cloud counter at the bound refused");
+    CHECK(decodeCounters(0, max + 1, 0, 1) < 0, "a cloud counter past the bound accepted");
+    CHECK(decodeCounters(3, 5, max - 6, 2) == 0, "a gap up to the bound refused");
+    CHECK(decodeCounters(3, 5, max - 5, 2) < 0, "a gap past the bound accepted");
+    CHECK(decodeCounters(3, 5, UINT64_MAX - 6, 2) < 0, "a gap past UINT64_MAX accepted");
+}
+
 /* The node table: strictly increasing, exactly the nodes the model has seen
  * something from, and ccNodeIndex finds each at its place. */
 static void testNodeTable(void **state) {
@@ -453,6 +512,7 @@ int main(void) {
         cmocka_unit_test(testMerge),
         cmocka_unit_test(testCompactOutOfOrderClouds),
         cmocka_unit_test(testEncoding),
+        cmocka_unit_test(testCounterBound),
         cmocka_unit_test(testNodeTable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
