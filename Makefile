@@ -1,6 +1,7 @@
 # lattice - top-level build.  `make` builds src/lattice-server; `make run` installs
 # missing dependencies, builds and starts a server on 127.0.0.1:6379; `make test`
-# builds and runs every suite.
+# builds and runs every suite; `make fuzz` runs the fuzz targets under libFuzzer
+# (FUZZ_SECONDS each, default 60; see tests/Makefile).
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
@@ -12,7 +13,7 @@ SRCS    := $(wildcard src/*.c)
 OBJS    := $(SRCS:.c=.o)
 SERVER  := src/lattice-server
 
-.PHONY: all run deps deps-test test unit integration redis-test bench clean
+.PHONY: all run deps deps-test deps-fuzz test unit integration redis-test fuzz bench clean
 
 all: $(SERVER)
 
@@ -28,6 +29,9 @@ deps:
 deps-test:
 	@sh deps/install.sh test
 
+deps-fuzz:
+	@sh deps/install.sh fuzz
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	./$(SERVER) --port 6379 --bind 127.0.0.1
@@ -42,6 +46,9 @@ unit: deps-test
 
 integration: deps-test all
 	@$(MAKE) --no-print-directory -C tests integration
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory -C tests fuzz
 
 redis-test: deps-test all
 	@sh redis-tests/run.sh

@@ -2,14 +2,17 @@
 # deps/install.sh - installs the Debian packages lattice needs and that are missing.
 #   build: what compiling the server needs (compiler, libev, xxHash)
 #   test:  build + what the test suites and benchmarks need
+#   fuzz:  build + clang and its libFuzzer runtime (make fuzz)
 # Uses apt-get as root, or through sudo.  Never starts a service: a policy-rc.d
 # keeps the redis-server package from launching a daemon on port 6379.
 set -e
 what=${1:-build}
 build_pkgs="gcc make libev-dev libxxhash-dev"
 test_pkgs="libhiredis-dev libcmocka-dev redis-server redis-tools tcl dpkg-dev"
+fuzz_pkgs="clang libclang-rt-dev"
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
+[ "$what" = fuzz ] && pkgs="$build_pkgs $fuzz_pkgs"
 
 missing=""
 for p in $pkgs; do
